@@ -1,0 +1,19 @@
+"""Base classes shared by every app's REST API."""
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from rest_framework import pagination, serializers
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class StandardPagination(pagination.PageNumberPagination):
+    page_size_query_param = "page_size"
+    max_page_size = 500
+
+
+def exception_handler(exc, context):
+    """DRF's handler, plus Django ValidationErrors raised by services as 400s with field messages."""
+    if isinstance(exc, DjangoValidationError):
+        exc = serializers.ValidationError(
+            exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
+        )
+    return drf_exception_handler(exc, context)

@@ -1,0 +1,42 @@
+"""Querysets that carry the visibility rule (DESIGN.md §4).
+
+Every model with an owner uses `VisibleQuerySet` (or a subclass) so that reads start from
+`Model.objects.visible_to(user)`; the rule itself lives in `teams.selectors`.
+"""
+
+from django.db import models
+
+
+class VisibleQuerySet(models.QuerySet):
+    """Rows whose owner is in the set of users the viewer may see."""
+
+    owner_field = "owner"
+
+    def visible_to(self, user):
+        from teams.selectors import visible_user_ids
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        ids = visible_user_ids(user)
+        if ids is None:
+            return self
+        return self.filter(**{f"{self.owner_field}__in": ids})
+
+
+class UserQuerySet(VisibleQuerySet):
+    owner_field = "pk"
+
+
+class TeamQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from teams.selectors import visible_team_ids
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        ids = visible_team_ids(user)
+        if ids is None:
+            return self
+        return self.filter(pk__in=ids)
+
+    def subtree_of(self, team):
+        return self.filter(path__startswith=team.path)

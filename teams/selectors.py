@@ -1,0 +1,127 @@
+"""Reads of the teams app, and the visibility rule of DESIGN.md §4.
+
+The rule lives here and nowhere else: a user sees what they own, plus what is owned by the
+members of every team they manage and of every team below those; an admin sees everything.
+"""
+
+from django.db.models import Count, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from teams.filtersets import UserFilterSet
+from teams.models import Notification, Team, User
+
+
+def managed_team_paths(user: User) -> list[str]:
+    return list(Team.objects.filter(manager_id=user.pk).values_list("path", flat=True))
+
+
+def _subtree_q(paths: list[str], field: str) -> Q:
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{field}__startswith": path})
+    return q
+
+
+def visible_user_ids(user: User) -> QuerySet | None:
+    """The ids of the users whose records `user` may see, as a subquery; None means all."""
+    if user.is_admin:
+        return None
+    paths = managed_team_paths(user)
+    q = Q(pk=user.pk)
+    if paths:
+        q |= _subtree_q(paths, "team__path")
+    return User.objects.filter(q).values("pk")
+
+
+def visible_team_ids(user: User) -> QuerySet | None:
+    """The teams `user` may see: their own team and every team in the subtrees they manage."""
+    if user.is_admin:
+        return None
+    paths = managed_team_paths(user)
+    q = Q(pk=user.team_id) if user.team_id else Q(pk__in=[])
+    if paths:
+        q |= _subtree_q(paths, "path")
+    return Team.objects.filter(q).values("pk")
+
+
+def user_can_see(viewer: User, user: User) -> bool:
+    return User.objects.visible_to(viewer).filter(pk=user.pk).exists()
+
+
+def is_manager(user: User) -> bool:
+    """Whether the user manages at least one team (and so sees more than their own records)."""
+    return user.is_admin or Team.objects.filter(manager_id=user.pk).exists()
+
+
+def user_list(*, viewer: User, filters: dict | None = None) -> QuerySet:
+    qs = User.objects.visible_to(viewer).select_related("team", "ladder_level")
+    return UserFilterSet(filters, queryset=qs, request=None).qs
+
+
+def user_get(*, viewer: User, pk) -> User:
+    return get_object_or_404(
+        User.objects.visible_to(viewer).select_related("team", "team__manager", "ladder_level"),
+        pk=pk,
+    )
+
+
+def team_list(*, viewer: User) -> QuerySet:
+    return (
+        Team.objects.visible_to(viewer)
+        .select_related("manager", "parent")
+        .annotate(member_count=Count("members", filter=Q(members__is_active=True)))
+    )
+
+
+def team_get(*, viewer: User, pk) -> Team:
+    return get_object_or_404(team_list(viewer=viewer), pk=pk)
+
+
+def team_tree(*, viewer: User) -> list[dict]:
+    """The visible teams as nested nodes {"team", "children"}, in one query."""
+    teams = list(team_list(viewer=viewer).order_by("path"))
+    nodes = {team.pk: {"team": team, "children": []} for team in teams}
+    roots = []
+    for team in teams:
+        parent = nodes.get(team.parent_id)
+        (parent["children"] if parent else roots).append(nodes[team.pk])
+    return roots
+
+
+def manager_of(user: User) -> User | None:
+    """The person the user reports to: the nearest manager above them in the tree."""
+    if not user.team_id:
+        return None
+    ancestor_ids = [int(part) for part in user.team.path.strip("/").split("/") if part]
+    ancestors = (
+        Team.objects.filter(pk__in=ancestor_ids, manager__isnull=False)
+        .exclude(manager_id=user.pk)
+        .select_related("manager")
+        .order_by("-depth")
+    )
+    first = ancestors.first()
+    return first.manager if first else None
+
+
+def direct_reports(user: User) -> QuerySet:
+    """Members of the teams the user manages, and the managers of the teams just below them."""
+    managed = Team.objects.filter(manager_id=user.pk)
+    return (
+        User.objects.filter(Q(team__in=managed) | Q(managed_teams__parent__in=managed))
+        .exclude(pk=user.pk)
+        .filter(is_active=True)
+        .select_related("team", "ladder_level")
+        .distinct()
+        .order_by("team__path", "username")
+    )
+
+
+def unread_notification_count(user: User) -> int:
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).count()
+
+
+def notification_list(*, user: User, unread_only: bool = False) -> QuerySet:
+    qs = Notification.objects.filter(recipient=user)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs
