@@ -11,7 +11,7 @@ class StandardPagination(pagination.PageNumberPagination):
 
 
 def exception_handler(exc, context):
-    """DRF's handler, plus Django ValidationErrors raised by services as 400s with field messages."""
+    """DRF's handler; services' Django ValidationErrors become 400s with field messages."""
     if isinstance(exc, DjangoValidationError):
         exc = serializers.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else {"non_field_errors": exc.messages}
