@@ -1,4 +1,5 @@
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -7,3 +8,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "salesmgmt.settings")
 app = Celery("salesmgmt")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+@app.on_after_configure.connect
+def _create_embedded_broker_folders(sender, **kwargs):
+    # The filesystem transport (the embedded broker) expects its folders to exist.
+    options = sender.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)

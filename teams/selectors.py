@@ -121,7 +121,7 @@ def unread_notification_count(user: User) -> int:
 
 
 def notification_list(*, user: User, unread_only: bool = False) -> QuerySet:
-    qs = Notification.objects.filter(recipient=user)
+    qs = Notification.objects.filter(recipient_id=user.pk)
     if unread_only:
         qs = qs.filter(read_at__isnull=True)
     return qs

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from teams import demo as teams_demo
+from teams.models import User
 
 # Each app seeds its own part of the demo company, in dependency order.
 SEEDERS = [teams_demo.seed]
@@ -10,11 +11,23 @@ SEEDERS = [teams_demo.seed]
 class Command(BaseCommand):
     help = "Loads a realistic demo company. Safe to run more than once."
 
-    def handle(self, *args, **options):
-        context: dict = {}
-        with transaction.atomic():
-            for seed in SEEDERS:
-                context.update(seed(self.stdout.write) or {})
-        self.stdout.write(self.style.SUCCESS("Demo company ready. Sign in at /login/ with:"))
-        for username, what in context.get("logins", []):
-            self.stdout.write(f"  {username:<12} {context['password']:<12} {what}")
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--if-empty",
+            action="store_true",
+            help="Only seed when the database has no users yet; always print the logins.",
+        )
+
+    def handle(self, *args, if_empty=False, **options):
+        if if_empty and User.objects.exists():
+            self.stdout.write("The database already has data; not seeding it again.")
+            logins = teams_demo.demo_logins()
+        else:
+            context: dict = {}
+            with transaction.atomic():
+                for seed in SEEDERS:
+                    context.update(seed(self.stdout.write) or {})
+            logins = context.get("logins", [])
+        self.stdout.write(self.style.SUCCESS("Sign in at http://127.0.0.1:8000/ with:"))
+        for username, what in logins:
+            self.stdout.write(f"  {username:<12} {teams_demo.DEMO_PASSWORD:<12} {what}")
