@@ -1,0 +1,157 @@
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from customers.models import (
+    Account,
+    AccountEvent,
+    AccountMerge,
+    Contact,
+    CustomerSettings,
+    FollowUp,
+    Industry,
+    Interaction,
+    LeadScoringRule,
+    Region,
+    Tag,
+)
+
+
+class LookupAdmin(admin.ModelAdmin):
+    list_display = ["code", "name", "name_zh", "active", "order"]
+    list_editable = ["active", "order"]
+    list_filter = ["active"]
+    search_fields = ["code", "name", "name_zh"]
+    ordering = ["order", "name"]
+
+
+admin.site.register(Industry, LookupAdmin)
+admin.site.register(Region, LookupAdmin)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "colour"]
+    search_fields = ["name"]
+
+
+@admin.register(LeadScoringRule)
+class LeadScoringRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "field", "operator", "value", "points", "active", "order"]
+    list_editable = ["points", "active", "order"]
+    list_filter = ["active", "field"]
+    search_fields = ["name", "value"]
+    ordering = ["order", "id"]
+
+
+@admin.register(CustomerSettings)
+class CustomerSettingsAdmin(admin.ModelAdmin):
+    fieldsets = (
+        (_("Lead scoring"), {"fields": ("tier_a_min_score", "tier_b_min_score")}),
+        (
+            _("Public pool"),
+            {
+                "fields": (
+                    "pool_recycle_days",
+                    "pool_warning_days",
+                    "pool_claim_cap",
+                    "pool_cooling_off_days",
+                )
+            },
+        ),
+        (_("Lead capture"), {"fields": ("lead_capture_team", "lead_capture_last_assignee")}),
+    )
+    readonly_fields = ["lead_capture_last_assignee"]
+    autocomplete_fields = ["lead_capture_team"]
+
+    def has_add_permission(self, request):
+        return not CustomerSettings.objects.exists()
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ContactInline(admin.TabularInline):
+    model = Contact
+    fields = ["name", "title", "phone", "mobile", "email", "is_primary"]
+    extra = 0
+    show_change_link = True
+
+
+@admin.register(Account)
+class AccountAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "owner",
+        "pool_team",
+        "industry",
+        "region",
+        "status",
+        "tier",
+        "lead_score",
+        "last_contacted_at",
+    ]
+    list_filter = ["status", "tier", "source", "industry", "region", "size_band", "tags"]
+    search_fields = ["name", "name_pinyin", "name_initials", "phone", "email", "external_id"]
+    list_select_related = ["owner", "pool_team", "industry", "region"]
+    autocomplete_fields = ["owner", "pool_team", "industry", "region", "tags"]
+    readonly_fields = [
+        "lead_score",
+        "tier",
+        "last_contacted_at",
+        "released_at",
+        "released_by",
+        "previous_owner",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [ContactInline]
+
+
+@admin.register(Contact)
+class ContactAdmin(admin.ModelAdmin):
+    list_display = ["name", "account", "title", "phone", "mobile", "email", "is_primary"]
+    list_filter = ["decision_role", "preferred_channel", "is_primary"]
+    search_fields = ["name", "name_pinyin", "phone", "mobile", "email", "account__name"]
+    list_select_related = ["account"]
+    raw_id_fields = ["account"]
+
+
+@admin.register(Interaction)
+class InteractionAdmin(admin.ModelAdmin):
+    list_display = ["subject", "account", "kind", "outcome", "occurred_at", "logged_by"]
+    list_filter = ["kind", "outcome"]
+    search_fields = ["subject", "account__name"]
+    list_select_related = ["account", "logged_by"]
+    raw_id_fields = ["account", "contact", "logged_by"]
+    date_hierarchy = "occurred_at"
+
+
+@admin.register(FollowUp)
+class FollowUpAdmin(admin.ModelAdmin):
+    list_display = ["title", "account", "assignee", "due_at", "status", "reminded_at"]
+    list_filter = ["status", "priority"]
+    search_fields = ["title", "account__name", "assignee__username"]
+    list_select_related = ["account", "assignee"]
+    raw_id_fields = ["account", "contact", "interaction", "assignee", "created_by"]
+    date_hierarchy = "due_at"
+
+
+@admin.register(AccountEvent)
+class AccountEventAdmin(admin.ModelAdmin):
+    list_display = ["account", "kind", "actor", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["account", "actor"]
+    readonly_fields = ["account", "kind", "actor", "created_at", "detail"]
+
+    def has_add_permission(self, request):
+        return False
+
+
+@admin.register(AccountMerge)
+class AccountMergeAdmin(admin.ModelAdmin):
+    list_display = ["survivor", "merged", "merged_by", "merged_at"]
+    list_select_related = ["survivor", "merged", "merged_by"]
+    readonly_fields = ["survivor", "merged", "merged_by", "merged_at", "counts", "snapshot"]
+
+    def has_add_permission(self, request):
+        return False

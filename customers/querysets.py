@@ -1,0 +1,83 @@
+"""Querysets of the customers app, built on the visibility rule of teams.selectors.
+
+An account is visible when its owner is visible (the teams rule) or when it has no owner and
+lies in the public pool of a team the viewer belongs to or manages from above. Contacts and
+interactions are visible through their account; follow-ups through their account or their
+assignee.
+"""
+
+from django.db import models
+from django.db.models import Q
+
+from teams.querysets import VisibleQuerySet
+
+
+def account_visibility_q(user, prefix: str = "") -> Q | None:
+    """The condition on accounts (reached through `prefix`) that `user` may see; None means
+    every account (admins)."""
+    from teams.selectors import visible_team_ids, visible_user_ids
+
+    user_ids = visible_user_ids(user)
+    if user_ids is None:
+        return None
+    team_ids = visible_team_ids(user)
+    return Q(**{f"{prefix}owner__in": user_ids}) | Q(
+        **{f"{prefix}owner__isnull": True, f"{prefix}pool_team__in": team_ids}
+    )
+
+
+def _can_read(user) -> bool:
+    return bool(user and user.is_authenticated and user.is_active)
+
+
+class AccountQuerySet(VisibleQuerySet):
+    def visible_to(self, user):
+        if not _can_read(user):
+            return self.none()
+        q = account_visibility_q(user)
+        return self if q is None else self.filter(q)
+
+    def in_pool(self):
+        return self.filter(owner__isnull=True, pool_team__isnull=False)
+
+    def alive(self):
+        return self.filter(deleted_at__isnull=True)
+
+
+class AccountManager(models.Manager.from_queryset(AccountQuerySet)):
+    """The default manager: soft-deleted accounts do not exist for the application."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class AccountChildQuerySet(models.QuerySet):
+    """Rows that belong to an account (contacts, interactions) and are visible through it."""
+
+    def visible_to(self, user):
+        if not _can_read(user):
+            return self.none()
+        qs = self.filter(account__deleted_at__isnull=True)
+        q = account_visibility_q(user, prefix="account__")
+        return qs if q is None else qs.filter(q)
+
+
+class AccountChildManager(models.Manager.from_queryset(AccountChildQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        from teams.selectors import visible_user_ids
+
+        if not _can_read(user):
+            return self.none()
+        qs = self.filter(account__deleted_at__isnull=True)
+        q = account_visibility_q(user, prefix="account__")
+        if q is None:
+            return qs
+        return qs.filter(q | Q(assignee__in=visible_user_ids(user)))
+
+    def open(self):
+        return self.filter(status="open")
