@@ -1,5 +1,6 @@
 """Settings, read from environment variables only (see .env.example)."""
 
+import sys
 from pathlib import Path
 
 import environ
@@ -11,7 +12,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
-DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+# Under pytest the test profile is the default: pytest-django imports these settings before
+# any conftest.py could set DJANGO_ENV.
+DJANGO_ENV = env.str("DJANGO_ENV", default="test" if "pytest" in sys.modules else "development")
 if DJANGO_ENV not in {"development", "test", "production"}:
     raise ImproperlyConfigured("DJANGO_ENV must be development, test or production.")
 PRODUCTION = DJANGO_ENV == "production"
