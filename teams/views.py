@@ -4,7 +4,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpResponseRedirect
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -115,6 +115,8 @@ def notifications(request):
 @login_required
 @require_POST
 def notification_read(request, pk):
+    # Someone else's notification is not found (DESIGN.md §4: 404, never a silent success).
+    get_object_or_404(selectors.notification_list(user=request.user), pk=pk)
     services.notification_mark_read(user=request.user, notification_id=pk)
     notification = selectors.notification_list(user=request.user).filter(pk=pk).first()
     if request.htmx and notification is not None:

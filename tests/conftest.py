@@ -111,3 +111,8 @@ def client_for(db):
         return new
 
     return make
+
+
+def pytest_configure(config):
+    # WhiteNoise warns when collectstatic has not run; tests serve no static files from there.
+    config.addinivalue_line("filterwarnings", "ignore:No directory at:UserWarning")
