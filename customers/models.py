@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +21,8 @@ from customers.querysets import (
     AccountChildQuerySet,
     AccountManager,
     AccountQuerySet,
+    ContactManager,
+    ContactQuerySet,
     FollowUpQuerySet,
 )
 from teams.models import Team, TimeStampedModel
@@ -203,6 +206,7 @@ class Account(SoftDeleteModel):
         related_name="+",
         editable=False,
     )
+    owner_since = models.DateTimeField(_("owned since"), null=True, blank=True, editable=False)
     previous_owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("previous owner"),
@@ -259,6 +263,7 @@ class Account(SoftDeleteModel):
                 fields=["external_id"],
                 condition=~Q(external_id="") & Q(deleted_at__isnull=True),
                 name="account_external_id_unique",
+                violation_error_code="unique",
                 violation_error_message=_("An account with this external id already exists."),
             ),
             models.CheckConstraint(
@@ -278,16 +283,22 @@ class Account(SoftDeleteModel):
 
     def save(self, *args, **kwargs):
         self.refresh_keys()
+        extra = set()
+        if self.owner_id and self.owner_since is None:
+            # The recycling clock of the public pool starts when someone takes the account.
+            self.owner_since = timezone.now()
+            extra.add("owner_since")
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"name", "phone", "email", "website"} & set(update_fields):
-            kwargs["update_fields"] = {
-                *update_fields,
-                "name_normalized",
-                "name_pinyin",
-                "name_initials",
-                "phone_digits",
-                "email_domain",
-            }
+        if update_fields is not None:
+            if {"name", "phone", "email", "website"} & set(update_fields):
+                extra |= {
+                    "name_normalized",
+                    "name_pinyin",
+                    "name_initials",
+                    "phone_digits",
+                    "email_domain",
+                }
+            kwargs["update_fields"] = {*update_fields, *extra}
         super().save(*args, **kwargs)
 
     @property
@@ -336,8 +347,8 @@ class Contact(SoftDeleteModel):
     is_primary = models.BooleanField(_("primary contact"), default=False)
     external_id = models.CharField(_("external id"), max_length=100, blank=True)
 
-    objects = AccountChildManager()
-    all_objects = AccountChildQuerySet.as_manager()
+    objects = ContactManager()
+    all_objects = ContactQuerySet.as_manager()
 
     class Meta:
         ordering = ["-is_primary", "name", "id"]
@@ -355,6 +366,7 @@ class Contact(SoftDeleteModel):
                 fields=["external_id"],
                 condition=~Q(external_id="") & Q(deleted_at__isnull=True),
                 name="contact_external_id_unique",
+                violation_error_code="unique",
                 violation_error_message=_("A contact with this external id already exists."),
             ),
             models.UniqueConstraint(
@@ -448,6 +460,7 @@ class Interaction(SoftDeleteModel):
                 fields=["external_id"],
                 condition=~Q(external_id="") & Q(deleted_at__isnull=True),
                 name="interaction_external_id_unique",
+                violation_error_code="unique",
                 violation_error_message=_("An interaction with this external id already exists."),
             ),
         ]

@@ -9,6 +9,7 @@ assignee.
 from django.db import models
 from django.db.models import Q
 
+from customers import text
 from teams.querysets import VisibleQuerySet
 
 
@@ -26,6 +27,23 @@ def account_visibility_q(user, prefix: str = "") -> Q | None:
     )
 
 
+def _text_search_q(query: str, *, phone_fields: tuple[str, ...]) -> Q | None:
+    """Substring match on the name and email; on the stored pinyin and initials when the
+    query is Latin letters; on phone digits when it holds enough digits."""
+    query = (query or "").strip()
+    if not query:
+        return None
+    condition = Q(name__icontains=query) | Q(email__icontains=query)
+    key = text.search_key(query)
+    if key and query.isascii() and any(char.isalpha() for char in key):
+        condition |= Q(name_pinyin__icontains=key) | Q(name_initials__icontains=key)
+    digits = text.phone_digits(query)
+    if len(digits) >= 4 and len(digits) * 2 >= len(query.replace(" ", "")):
+        for field in phone_fields:
+            condition |= Q(**{f"{field}__contains": digits})
+    return condition
+
+
 def _can_read(user) -> bool:
     return bool(user and user.is_authenticated and user.is_active)
 
@@ -36,6 +54,19 @@ class AccountQuerySet(VisibleQuerySet):
             return self.none()
         q = account_visibility_q(user)
         return self if q is None else self.filter(q)
+
+    def search(self, query: str):
+        """Name (Chinese or English), pinyin, pinyin initials, phone or email, of the account
+        or of one of its contacts."""
+        from customers.models import Contact
+
+        condition = _text_search_q(query, phone_fields=("phone_digits",))
+        if condition is None:
+            return self
+        contacts = Contact.objects.filter(
+            _text_search_q(query, phone_fields=("phone_digits", "mobile_digits"))
+        )
+        return self.filter(condition | Q(pk__in=contacts.values("account_id")))
 
     def in_pool(self):
         return self.filter(owner__isnull=True, pool_team__isnull=False)
@@ -54,15 +85,28 @@ class AccountManager(models.Manager.from_queryset(AccountQuerySet)):
 class AccountChildQuerySet(models.QuerySet):
     """Rows that belong to an account (contacts, interactions) and are visible through it."""
 
-    def visible_to(self, user):
+    def visible_to(self, user, *, with_deleted_accounts: bool = False):
+        """`with_deleted_accounts` keeps rows of soft-deleted accounts, for the tombstones
+        that sync clients pull."""
         if not _can_read(user):
             return self.none()
-        qs = self.filter(account__deleted_at__isnull=True)
+        qs = self if with_deleted_accounts else self.filter(account__deleted_at__isnull=True)
         q = account_visibility_q(user, prefix="account__")
         return qs if q is None else qs.filter(q)
 
 
 class AccountChildManager(models.Manager.from_queryset(AccountChildQuerySet)):
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class ContactQuerySet(AccountChildQuerySet):
+    def search(self, query: str):
+        condition = _text_search_q(query, phone_fields=("phone_digits", "mobile_digits"))
+        return self if condition is None else self.filter(condition)
+
+
+class ContactManager(models.Manager.from_queryset(ContactQuerySet)):
     def get_queryset(self):
         return super().get_queryset().filter(deleted_at__isnull=True)
 

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -202,7 +203,20 @@ CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Periodic jobs, declared in one place; django-celery-beat copies them into its tables,
 # where admins can change them.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "customers-followup-reminders": {
+        "task": "customers.tasks.send_followup_reminders",
+        "schedule": 300.0,
+    },
+    "customers-pool-recycling": {
+        "task": "customers.tasks.recycle_pool_accounts",
+        "schedule": crontab(hour=1, minute=30),
+    },
+    "customers-lead-score-recompute": {
+        "task": "customers.tasks.recompute_lead_scores",
+        "schedule": crontab(hour=2, minute=0),
+    },
+}
 
 # REST API
 REST_FRAMEWORK = {
@@ -239,6 +253,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "AccountStatusEnum": "customers.models.Account.Status",
+        "FollowUpStatusEnum": "customers.models.FollowUp.Status",
+    },
 }
 
 # Security: secure cookies, HSTS and redirects in production.

@@ -10,6 +10,7 @@ from teams.api.views import TokenView
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include("teams.api.urls")),
+    path("", include("customers.api.urls")),
 ]
 
 urlpatterns = [

@@ -1,0 +1,380 @@
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from customers.models import (
+    Account,
+    Contact,
+    FollowUp,
+    Industry,
+    Interaction,
+    Region,
+    Tag,
+)
+from teams.models import Team, User
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleAccountField(serializers.PrimaryKeyRelatedField):
+    """An account id the caller may see; any other id is "does not exist", never
+    "forbidden", so ids cannot be probed."""
+
+    def get_queryset(self):
+        return Account.objects.visible_to(self.context["request"].user)
+
+
+@extend_schema_field(OpenApiTypes.INT)
+class VisibleContactField(serializers.PrimaryKeyRelatedField):
+    def get_queryset(self):
+        return Contact.objects.visible_to(self.context["request"].user)
+
+
+class TombstoneMixin:
+    """With `?include_deleted=1`, soft-deleted rows are sent as {id, deleted, deleted_at,
+    updated_at} so sync clients can delete their copies."""
+
+    def to_representation(self, instance):
+        if getattr(instance, "deleted_at", None) is not None:
+            return TombstoneSerializer(instance).data
+        return super().to_representation(instance)
+
+
+class TombstoneSerializer(serializers.Serializer):
+    id = serializers.IntegerField(source="pk")
+    deleted = serializers.SerializerMethodField()
+    deleted_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+    def get_deleted(self, obj) -> bool:
+        return True
+
+
+class LookupSerializer(serializers.ModelSerializer):
+    display_name = serializers.CharField(read_only=True)
+
+    class Meta:
+        fields = ["id", "code", "name", "name_zh", "display_name", "active", "order"]
+
+
+class IndustrySerializer(LookupSerializer):
+    class Meta(LookupSerializer.Meta):
+        model = Industry
+
+
+class RegionSerializer(LookupSerializer):
+    class Meta(LookupSerializer.Meta):
+        model = Region
+
+
+class TagSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Tag
+        fields = ["id", "name", "colour"]
+
+
+class UserBriefSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+
+
+class AccountBriefSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Account
+        fields = ["id", "name", "owner", "status"]
+
+
+class AccountListSerializer(TombstoneMixin, serializers.ModelSerializer):
+    """A list row: related records as ids (and the owner's name), never nested lists."""
+
+    owner_name = serializers.CharField(source="owner.display_name", default=None, read_only=True)
+    tags = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    in_pool = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "status",
+            "tier",
+            "lead_score",
+            "industry",
+            "region",
+            "size_band",
+            "source",
+            "owner",
+            "owner_name",
+            "pool_team",
+            "in_pool",
+            "tags",
+            "last_contacted_at",
+            "external_id",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+
+class AccountSerializer(serializers.ModelSerializer):
+    owner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True
+    )
+    owner_name = serializers.CharField(source="owner.display_name", default=None, read_only=True)
+    industry = serializers.PrimaryKeyRelatedField(
+        queryset=Industry.objects.all(), required=False, allow_null=True
+    )
+    region = serializers.PrimaryKeyRelatedField(
+        queryset=Region.objects.all(), required=False, allow_null=True
+    )
+    pool_team = serializers.PrimaryKeyRelatedField(
+        queryset=Team.objects.all(), required=False, allow_null=True
+    )
+    tags = serializers.PrimaryKeyRelatedField(queryset=Tag.objects.all(), many=True, required=False)
+    in_pool = serializers.BooleanField(read_only=True)
+    allow_duplicate = serializers.BooleanField(
+        write_only=True,
+        required=False,
+        default=False,
+        help_text=_("Create the account even if it looks like an existing one."),
+    )
+
+    class Meta:
+        model = Account
+        fields = [
+            "id",
+            "name",
+            "industry",
+            "region",
+            "size_band",
+            "revenue_band",
+            "status",
+            "tier",
+            "lead_score",
+            "source",
+            "owner",
+            "owner_name",
+            "pool_team",
+            "in_pool",
+            "released_at",
+            "tags",
+            "website",
+            "phone",
+            "email",
+            "address",
+            "notes",
+            "external_id",
+            "last_contacted_at",
+            "created_at",
+            "updated_at",
+            "allow_duplicate",
+        ]
+        read_only_fields = [
+            "tier",
+            "lead_score",
+            "released_at",
+            "last_contacted_at",
+            "created_at",
+            "updated_at",
+        ]
+        # Uniqueness of external_id is checked by the service (model constraint), so the
+        # message is the same in every front door.
+        validators = []
+        extra_kwargs = {"external_id": {"validators": []}}
+
+
+class AccountDuplicateQuerySerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, default="")
+    phone = serializers.CharField(required=False, allow_blank=True, default="")
+    email = serializers.CharField(required=False, allow_blank=True, default="")
+    website = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ReleaseSerializer(serializers.Serializer):
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=500)
+
+
+class AccountReassignSerializer(serializers.Serializer):
+    to_user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
+
+
+class BulkReassignSerializer(AccountReassignSerializer):
+    accounts = serializers.ListField(
+        child=serializers.IntegerField(), min_length=1, max_length=1000
+    )
+
+
+class BulkTagSerializer(serializers.Serializer):
+    accounts = serializers.ListField(
+        child=serializers.IntegerField(), min_length=1, max_length=1000
+    )
+    tags = serializers.PrimaryKeyRelatedField(queryset=Tag.objects.all(), many=True)
+    remove = serializers.BooleanField(required=False, default=False)
+
+
+class MergeSerializer(serializers.Serializer):
+    merged = VisibleAccountField(help_text=_("The account folded into this one."))
+
+
+class MergeResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    survivor = serializers.IntegerField(source="survivor_id")
+    merged = serializers.IntegerField(source="merged_id")
+    counts = serializers.DictField(child=serializers.IntegerField())
+
+
+class CountSerializer(serializers.Serializer):
+    changed = serializers.IntegerField()
+
+
+class ScoreRuleSerializer(serializers.Serializer):
+    rule = serializers.IntegerField(source="rule.pk")
+    name = serializers.CharField(source="rule.name")
+    field = serializers.CharField(source="rule.field")
+    operator = serializers.CharField(source="rule.operator")
+    value = serializers.CharField(source="rule.value")
+    actual = serializers.JSONField()
+    matched = serializers.BooleanField()
+    points = serializers.IntegerField()
+
+
+class ScoreSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    tier = serializers.CharField()
+    results = ScoreRuleSerializer(many=True)
+
+
+class TimelineEntrySerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    at = serializers.DateTimeField()
+    id = serializers.IntegerField(source="item.pk")
+    title = serializers.SerializerMethodField()
+    by = serializers.SerializerMethodField()
+    detail = serializers.SerializerMethodField()
+
+    def get_title(self, entry) -> str:
+        item = entry.item
+        if entry.kind == "interaction":
+            return item.subject
+        if entry.kind == "follow_up":
+            return item.title
+        return str(item.get_kind_display())
+
+    def get_by(self, entry) -> int | None:
+        item = entry.item
+        if entry.kind == "interaction":
+            return item.logged_by_id
+        if entry.kind == "follow_up":
+            return item.assignee_id
+        return item.actor_id
+
+    def get_detail(self, entry) -> dict:
+        item = entry.item
+        if entry.kind == "interaction":
+            return {
+                "type": item.kind,
+                "outcome": item.outcome,
+                "summary": item.summary,
+                "next_step": item.next_step,
+            }
+        if entry.kind == "follow_up":
+            return {"status": item.status, "priority": item.priority, "note": item.note}
+        return {"type": item.kind, **item.detail}
+
+
+class ContactSerializer(TombstoneMixin, serializers.ModelSerializer):
+    account = VisibleAccountField()
+    account_name = serializers.CharField(source="account.name", read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = [
+            "id",
+            "account",
+            "account_name",
+            "name",
+            "title",
+            "department",
+            "phone",
+            "mobile",
+            "email",
+            "wechat_id",
+            "preferred_channel",
+            "decision_role",
+            "preferences",
+            "is_primary",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        validators = []
+        extra_kwargs = {"external_id": {"validators": []}}
+
+
+class InteractionSerializer(TombstoneMixin, serializers.ModelSerializer):
+    account = VisibleAccountField()
+    contact = VisibleContactField(required=False, allow_null=True)
+    occurred_at = serializers.DateTimeField(required=False)
+
+    class Meta:
+        model = Interaction
+        fields = [
+            "id",
+            "account",
+            "contact",
+            "logged_by",
+            "kind",
+            "occurred_at",
+            "subject",
+            "summary",
+            "outcome",
+            "next_step",
+            "next_step_due",
+            "external_id",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["logged_by", "created_at", "updated_at"]
+        validators = []
+        extra_kwargs = {"external_id": {"validators": []}}
+
+
+class FollowUpSerializer(serializers.ModelSerializer):
+    account = VisibleAccountField()
+    contact = VisibleContactField(required=False, allow_null=True)
+    assignee = serializers.PrimaryKeyRelatedField(queryset=User.objects.all(), required=False)
+
+    class Meta:
+        model = FollowUp
+        fields = [
+            "id",
+            "account",
+            "contact",
+            "assignee",
+            "title",
+            "note",
+            "priority",
+            "due_at",
+            "status",
+            "done_at",
+            "reminded_at",
+            "interaction",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = [
+            "status",
+            "done_at",
+            "reminded_at",
+            "interaction",
+            "created_at",
+            "updated_at",
+        ]
+
+
+class SnoozeSerializer(serializers.Serializer):
+    until = serializers.DateTimeField(required=False)
+    days = serializers.IntegerField(required=False, min_value=1, max_value=365)
