@@ -53,7 +53,7 @@ def celery_worker_process(transactional_db, tmp_path):
     mail_dir.mkdir()
     log_path = tmp_path / "worker.log"
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
         "DJANGO_SETTINGS_MODULE": "salesmgmt.settings",
         "DJANGO_ENV": "development",
         "DATABASE_URL": _database_url(),
