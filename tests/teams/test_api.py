@@ -311,3 +311,52 @@ def test_the_api_docs_load_only_local_assets(org, client):
     ]
     assert external == []
     assert not re.search(r"""(src|href)=["']//""", html)  # no protocol-relative URLs either
+
+
+def test_admin_sets_a_teams_manager(org, token_client):
+    api = token_client(org.admin)
+    response = api.patch(
+        f"/api/v1/teams/{org.east_b.pk}/", {"manager": org.rep_b.pk}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["manager"] == org.rep_b.pk
+    assert Team.objects.get(pk=org.east_b.pk).manager == org.rep_b
+
+
+def test_an_inactive_manager_is_a_field_error(org, token_client):
+    api = token_client(org.admin)
+    api.delete(f"/api/v1/users/{org.rep_b.pk}/")
+    response = api.patch(
+        f"/api/v1/teams/{org.east_b.pk}/", {"manager": org.rep_b.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "manager" in response.json()
+    assert Team.objects.get(pk=org.east_b.pk).manager == org.sup_b
+
+
+def test_admin_delete_deactivates_instead_of_deleting(org, token_client):
+    response = token_client(org.admin).delete(f"/api/v1/users/{org.rep_b.pk}/")
+    assert response.status_code == 204
+    user = User.objects.get(pk=org.rep_b.pk)
+    assert not user.is_active
+
+
+def test_admin_reassigns_a_users_work(org, token_client, monkeypatch):
+    from teams import services
+
+    registry = list(services._ownership_reassigners)
+    monkeypatch.setattr(services, "_ownership_reassigners", registry)
+    services.register_ownership_reassigner(lambda f, t: {"fake_accounts": 4})
+    api = token_client(org.admin)
+
+    response = api.post(
+        f"/api/v1/users/{org.rep_b.pk}/reassign/", {"to_user": org.sup_b.pk}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    assert response.json()["counts"]["fake_accounts"] == 4
+
+    response = api.post(
+        f"/api/v1/users/{org.rep_b.pk}/reassign/", {"to_user": org.rep_b.pk}, format="json"
+    )
+    assert response.status_code == 400
+    assert "to_user" in response.json()
