@@ -1,6 +1,8 @@
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
+from customers import services
 from customers.models import (
     Account,
     AccountEvent,
@@ -41,6 +43,17 @@ class LeadScoringRuleAdmin(admin.ModelAdmin):
     list_filter = ["active", "field"]
     search_fields = ["name", "value"]
     ordering = ["order", "id"]
+    actions = ["recompute_all_scores"]
+
+    @admin.action(description=_("Recompute every account's score with the active rules"))
+    def recompute_all_scores(self, request, queryset):
+        changed = services.accounts_recompute_scores()
+        self.message_user(
+            request,
+            ngettext("%(count)d score changed.", "%(count)d scores changed.", changed)
+            % {"count": changed},
+            messages.SUCCESS,
+        )
 
 
 @admin.register(CustomerSettings)
@@ -70,13 +83,6 @@ class CustomerSettingsAdmin(admin.ModelAdmin):
         return False
 
 
-class ContactInline(admin.TabularInline):
-    model = Contact
-    fields = ["name", "title", "phone", "mobile", "email", "is_primary"]
-    extra = 0
-    show_change_link = True
-
-
 @admin.register(Account)
 class AccountAdmin(admin.ModelAdmin):
     list_display = [
@@ -104,7 +110,41 @@ class AccountAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     ]
-    inlines = [ContactInline]
+    actions = ["recompute_scores", "soft_delete"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in services.ACCOUNT_FIELDS or name == "owner"
+        }
+        if change:
+            services.account_update(by=request.user, account=obj, **fields)
+            return
+        # Admins enter known companies on purpose, so the duplicate warning does not apply.
+        created = services.account_create(
+            by=request.user,
+            owner=form.cleaned_data.get("owner"),
+            allow_duplicate=True,
+            **{name: value for name, value in fields.items() if name != "owner"},
+        )
+        obj.pk = created.pk
+
+    def delete_model(self, request, obj):
+        services.account_delete(by=request.user, account=obj)
+
+    def delete_queryset(self, request, queryset):
+        for account in queryset:
+            services.account_delete(by=request.user, account=account)
+
+    @admin.action(description=_("Recompute the lead score"))
+    def recompute_scores(self, request, queryset):
+        for account in queryset:
+            services.account_recompute_score(account=account)
+
+    @admin.action(description=_("Delete (keeps a tombstone for sync clients)"))
+    def soft_delete(self, request, queryset):
+        self.delete_queryset(request, queryset)
 
 
 @admin.register(Contact)
@@ -114,6 +154,30 @@ class ContactAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_pinyin", "phone", "mobile", "email", "account__name"]
     list_select_related = ["account"]
     raw_id_fields = ["account"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            name: form.cleaned_data[name]
+            for name in form.changed_data
+            if name in services.CONTACT_FIELDS
+        }
+        if change:
+            services.contact_update(
+                by=request.user, contact=obj, account=form.cleaned_data["account"], **fields
+            )
+            return
+        fields.pop("name", None)
+        created = services.contact_create(
+            by=request.user, account=obj.account, name=form.cleaned_data["name"], **fields
+        )
+        obj.pk = created.pk
+
+    def delete_model(self, request, obj):
+        services.contact_delete(by=request.user, contact=obj)
+
+    def delete_queryset(self, request, queryset):
+        for contact in queryset:
+            services.contact_delete(by=request.user, contact=contact)
 
 
 @admin.register(Interaction)

@@ -65,15 +65,6 @@ class TombstoneListMixin:
         return self.live_queryset()
 
 
-def _raise_duplicates(error: services.DuplicateAccountError):
-    raise serializers.ValidationError(
-        {
-            **error.message_dict,
-            "duplicates": AccountBriefSerializer(error.matches, many=True).data,
-        }
-    )
-
-
 @extend_schema_view(list=extend_schema(parameters=[INCLUDE_DELETED]))
 class AccountViewSet(TombstoneListMixin, viewsets.ModelViewSet):
     """Customer accounts the caller may see. Creating one that looks like an existing
@@ -106,14 +97,21 @@ class AccountViewSet(TombstoneListMixin, viewsets.ModelViewSet):
             return AccountListSerializer
         return AccountSerializer
 
+    def create(self, request, *args, **kwargs):
+        try:
+            return super().create(request, *args, **kwargs)
+        except services.DuplicateAccountError as error:
+            body = {
+                **error.message_dict,
+                "duplicates": AccountBriefSerializer(error.matches, many=True).data,
+            }
+            return Response(body, status=status.HTTP_400_BAD_REQUEST)
+
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
         if "owner" not in data:
             data["owner"] = self.request.user
-        try:
-            serializer.instance = services.account_create(by=self.request.user, **data)
-        except services.DuplicateAccountError as error:
-            _raise_duplicates(error)
+        serializer.instance = services.account_create(by=self.request.user, **data)
 
     def perform_update(self, serializer):
         data = dict(serializer.validated_data)
