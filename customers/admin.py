@@ -1,4 +1,5 @@
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -111,6 +112,7 @@ class AccountAdmin(admin.ModelAdmin):
         "updated_at",
     ]
     actions = ["recompute_scores", "soft_delete"]
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         fields = {

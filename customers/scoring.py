@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
-from django.db.models import Count, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, IntegerField, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -147,7 +147,3 @@ def evaluate(
         results.append(RuleResult(rule=rule, actual=actual, matched=matched, points=points))
     total = max(0, min(100, sum(result.points for result in results)))
     return Score(score=total, tier=settings_row.tier_for(total), results=results)
-
-
-def stale_score_q(score: int, tier: str) -> Q:
-    return ~Q(lead_score=score) | ~Q(tier=tier)

@@ -207,8 +207,10 @@ def account_update(*, by: User | None, account: Account, **fields) -> Account:
     tags = fields.pop("tags", None)
     # A lookup switched off later stays valid on the accounts that already use it.
     _check_lookups(
-        fields["industry"] if fields.get("industry") != account.industry else None,
-        fields["region"] if fields.get("region") != account.region else None,
+        fields["industry"]
+        if fields.get("industry", account.industry) != account.industry
+        else None,
+        fields["region"] if fields.get("region", account.region) != account.region else None,
     )
     if "pool_team" in fields and fields["pool_team"] != account.pool_team:
         _check_pool_team(by, fields["pool_team"])
@@ -253,7 +255,9 @@ def tag_create(*, by: User | None, name: str, colour: str = "#6c757d") -> Tag:
 
 
 @transaction.atomic
-def tag_update(*, by: User | None, tag: Tag, name: str | None = None, colour: str | None = None):
+def tag_update(
+    *, by: User | None, tag: Tag, name: str | None = None, colour: str | None = None
+) -> Tag:
     _require_admin(by)
     if name is not None:
         tag.name = name.strip()
@@ -879,7 +883,7 @@ def accounts_recompute_scores(*, batch_size: int = 500) -> int:
 # Lead capture
 
 
-def lead_capture_rate_limited(*, address: str, limit: int = 5, window_seconds: int = 3600):
+def lead_capture_rate_limited(*, address: str, limit: int = 5, window_seconds: int = 3600) -> bool:
     """Counts a submission from `address`; True once it exceeds `limit` in the window. The
     counter lives in the shared cache, so every web process enforces the same limit."""
     key = f"customers:lead-capture:{address}"
@@ -1094,7 +1098,13 @@ def _stale_accounts(cutoff: datetime):
     return Account.objects.filter(_stale_q(cutoff))
 
 
-def _notify_owners_and_managers(by_owner: dict[User, list[Account]], *, kind: str, title, body):
+def _notify_owners_and_managers(
+    by_owner: dict[User, list[Account]],
+    *,
+    kind: str,
+    title: Callable[[User, int], str],
+    body: Callable[[User, str], str],
+) -> None:
     for owner, accounts in by_owner.items():
         names = ", ".join(account.name for account in accounts[:10])
         recipients = [owner]
@@ -1205,7 +1215,8 @@ def lookup_save(*, by: User | None, instance: Industry | Region) -> Industry | R
 def lookup_delete(*, by: User | None, instance: Industry | Region) -> None:
     """Lookups in use are switched off rather than deleted, so accounts keep their value."""
     _require_admin(by)
-    if instance.accounts.exists():
+    # Soft-deleted accounts still reference the lookup, so they count as uses too.
+    if Account.all_objects.filter(**{instance._meta.model_name: instance}).exists():
         instance.active = False
         instance.save(update_fields=["active", "updated_at"])
     else:

@@ -620,3 +620,26 @@ def test_timeline_merges_interactions_followups_and_events(org):
 
     with pytest.raises(Http404):
         selectors.account_timeline(viewer=org.rep_b, account=account)
+
+
+def test_update_keeps_a_lookup_that_was_switched_off_later(org):
+    industry = IndustryFactory()
+    account = AccountFactory(owner=org.rep_a, industry=industry)
+    industry.active = False
+    industry.save()
+    services.account_update(by=org.rep_a, account=account, notes="still fine")
+    with pytest.raises(ValidationError):
+        services.account_update(
+            by=org.rep_a, account=account, industry=IndustryFactory(active=False)
+        )
+
+
+def test_lookup_used_only_by_a_deleted_account_is_switched_off(org):
+    industry = IndustryFactory()
+    account = AccountFactory(owner=org.rep_a, industry=industry)
+    services.account_delete(by=org.rep_a, account=account)
+    services.lookup_delete(by=org.admin, instance=industry)
+    industry.refresh_from_db()
+    assert not industry.active
+    with pytest.raises(PermissionDenied):
+        services.lookup_delete(by=org.rep_a, instance=industry)
