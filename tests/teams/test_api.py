@@ -360,3 +360,26 @@ def test_admin_reassigns_a_users_work(org, token_client, monkeypatch):
     )
     assert response.status_code == 400
     assert "to_user" in response.json()
+
+
+def test_ordering_by_a_hidden_field_is_ignored(org, token_client):
+    api = token_client(org.admin)
+    default = [row["id"] for row in api.get("/api/v1/users/").json()["results"]]
+    by_password = [
+        row["id"] for row in api.get("/api/v1/users/?ordering=password").json()["results"]
+    ]
+    assert by_password == default
+    by_name = [
+        row["username"] for row in api.get("/api/v1/users/?ordering=-username").json()["results"]
+    ]
+    assert by_name == sorted(by_name, reverse=True)
+
+
+def test_sync_clients_ask_for_what_changed(org, token_client):
+    from django.utils import timezone
+
+    api = token_client(org.admin)
+    since = timezone.now()
+    User.objects.filter(pk=org.rep_a.pk).update(updated_at=since + timezone.timedelta(seconds=1))
+    changed = api.get("/api/v1/users/", {"updated_after": since.isoformat()})
+    assert usernames(changed) == {"rep_a"}

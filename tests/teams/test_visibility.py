@@ -189,3 +189,15 @@ def test_reading_a_subtree_costs_the_same_queries_whatever_the_depth(db):
     while node["children"]:
         node, depth = node["children"][0], depth + 1
     assert depth == 9
+
+
+def test_a_path_prefix_never_leaks_into_a_team_with_a_longer_id(db):
+    """Team /7000001/ must not see team /70000011/: paths end with a slash, so "startswith" only
+    matches real descendants."""
+    short = Team.objects.create(pk=7000001, name="Short", path="/7000001/", depth=0)
+    longer = Team.objects.create(pk=70000011, name="Longer", path="/70000011/", depth=0)
+    boss = ManagerFactory(team=short)
+    RepFactory(username="stranger", team=longer)
+    assert "stranger" not in seen_users(boss)
+    assert seen_teams(boss) == {"Short"}
+    assert list(Team.objects.subtree_of(short)) == [short]
