@@ -1,5 +1,7 @@
 """Sessions and tokens: deactivation, session rotation, password change, CSRF, throttling."""
 
+import re
+
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
@@ -198,3 +200,21 @@ def test_login_redirects_only_to_this_site(org, client):
     assert response.status_code == 302 and response["Location"] == "/"
     response = Client().post("/language/", {"language": "en", "next": "https://evil.example/"})
     assert response["Location"] == "/"
+
+
+def test_htmx_requests_carry_the_csrf_token_from_the_page(org):
+    from tests.factories import NotificationFactory
+
+    notification = NotificationFactory(recipient=org.rep_a)
+    client, token = csrf_client()
+    client.post(
+        "/login/", {"username": "rep_a", "password": PASSWORD, "csrfmiddlewaretoken": token}
+    )
+    page = client.get("/notifications/").content.decode()
+    header_token = re.search(r"hx-headers='\{\"X-CSRFToken\": \"([^\"]+)\"\}'", page).group(1)
+    url = f"/notifications/{notification.pk}/read/"
+    assert client.post(url, HTTP_HX_REQUEST="true").status_code == 403
+    response = client.post(url, HTTP_HX_REQUEST="true", HTTP_X_CSRFTOKEN=header_token)
+    assert response.status_code == 200
+    notification.refresh_from_db()
+    assert notification.read_at is not None

@@ -78,3 +78,12 @@ def test_an_unknown_language_is_ignored(org, client):
     response = client.post("/language/", {"language": "xx"})
     assert response.status_code == 302
     assert User.objects.get(pk=org.rep_a.pk).preferred_language == ""
+
+
+def test_an_anonymous_visitor_gets_the_installation_language(client, settings):
+    settings.LANGUAGE_CODE = "zh-hans"  # the default installation language
+    content = client.get("/login/").content.decode()
+    assert '<html lang="zh-hans">' in content
+    assert chinese("Sign in") in content
+    content = client.get("/login/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert '<html lang="en">' in content and "Sign in" in content
