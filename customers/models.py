@@ -242,6 +242,7 @@ class Account(SoftDeleteModel):
             models.Index(fields=["owner", "-updated_at"], name="account_owner_updated_idx"),
             models.Index(fields=["-updated_at", "-id"], name="account_updated_idx"),
             models.Index(fields=["status"], name="account_status_idx"),
+            models.Index(fields=["source"], name="account_source_idx"),
             models.Index(fields=["tier"], name="account_tier_idx"),
             models.Index(fields=["size_band"], name="account_size_idx"),
             models.Index(fields=["lead_score"], name="account_score_idx"),
@@ -356,6 +357,7 @@ class Contact(SoftDeleteModel):
         verbose_name_plural = _("contacts")
         base_manager_name = "all_objects"
         indexes = [
+            models.Index(fields=["name"], name="contact_name_idx"),
             models.Index(fields=["phone_digits"], name="contact_phone_idx"),
             models.Index(fields=["mobile_digits"], name="contact_mobile_idx"),
             models.Index(fields=["email"], name="contact_email_idx"),
@@ -453,6 +455,7 @@ class Interaction(SoftDeleteModel):
             models.Index(fields=["account", "-occurred_at"], name="interaction_account_idx"),
             models.Index(fields=["logged_by", "-occurred_at"], name="interaction_logger_idx"),
             models.Index(fields=["occurred_at"], name="interaction_occurred_idx"),
+            models.Index(fields=["kind", "-occurred_at"], name="interaction_kind_idx"),
             models.Index(fields=["deleted_at"], name="interaction_deleted_idx"),
         ]
         constraints = [

@@ -434,7 +434,7 @@ _MERGE_FILL_FIELDS = (
 
 
 @transaction.atomic
-def accounts_merge(*, by: User | None, survivor: Account, merged: Account) -> AccountMerge:
+def accounts_merge(*, by: User, survivor: Account, merged: Account) -> AccountMerge:
     """Folds `merged` into `survivor`: contacts, interactions, follow-ups, timeline events
     and tags move (and, through registered mergers, records of other apps); blank fields of
     the survivor are filled from the merged account, which is then soft-deleted."""
