@@ -16,6 +16,7 @@ from tests.customers.factories import (
     FollowUpFactory,
     IndustryFactory,
     InteractionFactory,
+    LeadScoringRuleFactory,
     TagFactory,
 )
 from tests.utils import assert_constant_queries
@@ -482,3 +483,24 @@ def test_lookup_lists_are_constant(org):
             IndustryFactory()
 
     assert_constant_queries(add, lambda: client.get("/api/v1/industries/"))
+
+
+def test_account_detail_timeline_and_score_queries_are_constant(org):
+    client = client_as(org.rep_a)
+    account = AccountFactory(owner=org.rep_a)
+    LeadScoringRuleFactory(
+        field="recent_interactions", operator="each", value="", window_days=30, points=1
+    )
+
+    def add(count):
+        for _ in range(count):
+            contact = ContactFactory(account=account)
+            InteractionFactory(account=account, contact=contact)
+            FollowUpFactory(account=account, contact=contact)
+            account.tags.add(TagFactory())
+
+    for suffix in ("", "timeline/", "score/"):
+        account.interactions.all().delete()
+        assert_constant_queries(
+            add, lambda s=suffix: client.get(f"/api/v1/accounts/{account.pk}/{s}")
+        )
