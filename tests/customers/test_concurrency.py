@@ -3,6 +3,7 @@ account, and two workers sending follow-up reminders at once. SQLite serialises 
 there the same rules are checked sequentially in test_services.py."""
 
 import threading
+from collections import Counter
 from datetime import timedelta
 
 import pytest
@@ -11,10 +12,10 @@ from django.db import connection, connections
 from django.utils import timezone
 
 from customers import services
-from customers.models import Account, AccountEvent
+from customers.models import Account, AccountEvent, CustomerSettings
 from teams.models import Notification
 from tests.customers.factories import AccountFactory, FollowUpFactory
-from tests.factories import RepFactory
+from tests.factories import RepFactory, TeamFactory
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
@@ -74,3 +75,24 @@ def test_two_reminder_workers_never_double_send(org):
     assert sum(results) == len(followups), results
     assert Notification.objects.filter(kind="follow_up_due").count() == len(followups)
     assert services.send_due_followup_reminders() == 0
+
+
+def test_concurrent_lead_captures_take_turns(org):
+    team = TeamFactory(name="Inbound", parent=org.head_office)
+    reps = [RepFactory(team=team) for _ in range(3)]
+    settings_row = CustomerSettings.load()
+    settings_row.lead_capture_team = team
+    settings_row.save()
+    results = run_together(
+        *[
+            (
+                lambda n=n: services.lead_capture(
+                    company=f"Prospect {n}", name="Wang", email=f"wang{n}@prospect{n}.cn"
+                )
+            )
+            for n in range(6)
+        ]
+    )
+    assert all(isinstance(result, Account) for result in results), results
+    per_rep = Counter(Account.objects.filter(source="web_form").values_list("owner", flat=True))
+    assert per_rep == {rep.pk: 2 for rep in reps}
