@@ -77,7 +77,12 @@ def account_tombstones(*, viewer: User, updated_after: datetime | None = None) -
 def account_search(*, viewer: User, query: str, limit: int = 20) -> QuerySet:
     """Accounts matched by Chinese or English name, pinyin, pinyin initials, phone or email,
     of the account or of one of its contacts."""
-    return account_list(viewer=viewer).search(query)[:limit]
+    return (
+        Account.objects.visible_to(viewer)
+        .search(query)
+        .only("pk", "name", "owner_id", "status")
+        .order_by("name", "pk")[:limit]
+    )
 
 
 def pool_list(*, viewer: User, filters: dict | None = None, request=None) -> QuerySet:
@@ -187,7 +192,7 @@ def contact_get(*, viewer: User, pk) -> Contact:
 
 
 def contact_search(*, viewer: User, query: str, limit: int = 20) -> QuerySet:
-    return contact_list(viewer=viewer).search(query)[:limit]
+    return contact_list(viewer=viewer).search(query).order_by("name", "pk")[:limit]
 
 
 def contact_tombstones(*, viewer: User, updated_after: datetime | None = None) -> QuerySet:

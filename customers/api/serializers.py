@@ -185,6 +185,21 @@ class AccountSerializer(serializers.ModelSerializer):
         extra_kwargs = {"external_id": {"validators": []}}
 
 
+class SearchQuerySerializer(serializers.Serializer):
+    q = serializers.CharField(
+        max_length=100, help_text=_("Name, pinyin, initials, phone or email.")
+    )
+    limit = serializers.IntegerField(required=False, default=20, min_value=1, max_value=50)
+
+
+class ContactBriefSerializer(serializers.ModelSerializer):
+    account_name = serializers.CharField(source="account.name", read_only=True)
+
+    class Meta:
+        model = Contact
+        fields = ["id", "name", "account", "account_name", "title", "mobile", "email"]
+
+
 class AccountDuplicateQuerySerializer(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, default="")
     phone = serializers.CharField(required=False, allow_blank=True, default="")

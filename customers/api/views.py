@@ -17,6 +17,7 @@ from customers.api.serializers import (
     AccountSerializer,
     BulkReassignSerializer,
     BulkTagSerializer,
+    ContactBriefSerializer,
     ContactSerializer,
     CountSerializer,
     FollowUpSerializer,
@@ -27,6 +28,7 @@ from customers.api.serializers import (
     RegionSerializer,
     ReleaseSerializer,
     ScoreSerializer,
+    SearchQuerySerializer,
     SnoozeSerializer,
     TagSerializer,
     TimelineEntrySerializer,
@@ -149,6 +151,20 @@ class AccountViewSet(TombstoneListMixin, viewsets.ModelViewSet):
         account = self.get_object()
         services.account_claim(by=request.user, account=account)
         return self._detail(account)
+
+    @extend_schema(parameters=[SearchQuerySerializer], responses=AccountBriefSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def search(self, request):
+        """Search-as-you-type for pickers: the best visible matches, without paging or a
+        count."""
+        query = SearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = selectors.account_search(
+            viewer=request.user,
+            query=query.validated_data["q"],
+            limit=query.validated_data["limit"],
+        )
+        return Response(AccountBriefSerializer(rows, many=True).data)
 
     @extend_schema(parameters=[AccountDuplicateQuerySerializer], responses=AccountListSerializer)
     @action(detail=False, methods=["get"])
@@ -276,6 +292,19 @@ class ContactViewSet(TombstoneListMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.contact_delete(by=self.request.user, contact=instance)
+
+    @extend_schema(parameters=[SearchQuerySerializer], responses=ContactBriefSerializer(many=True))
+    @action(detail=False, methods=["get"])
+    def search(self, request):
+        """Search-as-you-type for pickers over the visible contacts."""
+        query = SearchQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        rows = selectors.contact_search(
+            viewer=request.user,
+            query=query.validated_data["q"],
+            limit=query.validated_data["limit"],
+        )
+        return Response(ContactBriefSerializer(rows, many=True).data)
 
 
 @extend_schema_view(list=extend_schema(parameters=[INCLUDE_DELETED]))

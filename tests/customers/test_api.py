@@ -504,3 +504,13 @@ def test_account_detail_timeline_and_score_queries_are_constant(org):
         assert_constant_queries(
             add, lambda s=suffix: client.get(f"/api/v1/accounts/{account.pk}/{s}")
         )
+
+
+def test_picker_search_endpoints(data):
+    client = client_as(data.org.rep_a)
+    accounts = client.get("/api/v1/accounts/search/", {"q": "hw"})
+    assert [row["id"] for row in accounts.json()] == [data.mine.pk]
+    contacts = client.get("/api/v1/contacts/search/", {"q": "zhang"})
+    assert [row["id"] for row in contacts.json()] == [data.mine_contact.pk]
+    assert client.get("/api/v1/contacts/search/", {"q": "sibling"}).json() == []
+    assert client.get("/api/v1/accounts/search/").status_code == 400
