@@ -550,12 +550,18 @@ def contact_update(*, by: User | None, contact: Contact, **fields) -> Contact:
     if unknown:
         raise ValidationError({field: _("This field cannot be changed here.") for field in unknown})
     new_account = fields.pop("account", None)
-    if new_account is not None and new_account.pk != contact.account_id:
+    old_account = contact.account
+    moved = new_account is not None and new_account.pk != old_account.pk
+    if moved:
         _require_account_write(by, new_account)
         contact.account = new_account
     for name, value in fields.items():
         setattr(contact, name, value)
-    return _save_contact(contact)
+    contact = _save_contact(contact)
+    if moved:
+        account_recompute_score(account=old_account)
+        account_recompute_score(account=new_account)
+    return contact
 
 
 @transaction.atomic
@@ -614,7 +620,12 @@ def interaction_log(
     )
     interaction.full_clean()
     interaction.save()
-    _touch_last_contacted(account)
+    now = timezone.now()
+    if interaction.occurred_at <= now:
+        # Only a newer touch moves the date (an imported date may be later than any log).
+        Account.objects.filter(pk=account.pk).filter(
+            Q(last_contacted_at__isnull=True) | Q(last_contacted_at__lt=interaction.occurred_at)
+        ).update(last_contacted_at=interaction.occurred_at, recycle_warned_at=None, updated_at=now)
     if next_step and next_step_due:
         followup_create(
             by=by,
