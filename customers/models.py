@@ -151,6 +151,7 @@ class Account(SoftDeleteModel):
     name_initials = models.CharField(
         _("pinyin initials"), max_length=200, editable=False, default=""
     )
+    search_text = models.TextField(editable=False, default="")
     industry = models.ForeignKey(
         Industry,
         verbose_name=_("industry"),
@@ -281,6 +282,9 @@ class Account(SoftDeleteModel):
         self.name_pinyin, self.name_initials = text.pinyin_keys(self.name)
         self.phone_digits = text.phone_digits(self.phone)
         self.email_domain = text.email_domain(self.email) or text.website_domain(self.website)
+        self.search_text = text.search_text(
+            self.name, self.name_pinyin, self.name_initials, self.email, self.phone_digits
+        )
 
     def save(self, *args, **kwargs):
         self.refresh_keys()
@@ -298,6 +302,7 @@ class Account(SoftDeleteModel):
                     "name_initials",
                     "phone_digits",
                     "email_domain",
+                    "search_text",
                 }
             kwargs["update_fields"] = {*update_fields, *extra}
         super().save(*args, **kwargs)
@@ -330,6 +335,7 @@ class Contact(SoftDeleteModel):
     name_initials = models.CharField(
         _("pinyin initials"), max_length=200, editable=False, default=""
     )
+    search_text = models.TextField(editable=False, default="")
     title = models.CharField(_("title"), max_length=100, blank=True)
     department = models.CharField(_("department"), max_length=100, blank=True)
     phone = models.CharField(_("phone"), max_length=40, blank=True, validators=[phone_validator])
@@ -382,19 +388,31 @@ class Contact(SoftDeleteModel):
     def __str__(self):
         return self.name
 
-    def save(self, *args, **kwargs):
+    def refresh_keys(self) -> None:
         self.name = (self.name or "").strip()
         self.name_pinyin, self.name_initials = text.pinyin_keys(self.name)
         self.phone_digits = text.phone_digits(self.phone)
         self.mobile_digits = text.phone_digits(self.mobile)
+        self.search_text = text.search_text(
+            self.name,
+            self.name_pinyin,
+            self.name_initials,
+            self.email,
+            self.phone_digits,
+            self.mobile_digits,
+        )
+
+    def save(self, *args, **kwargs):
+        self.refresh_keys()
         update_fields = kwargs.get("update_fields")
-        if update_fields is not None and {"name", "phone", "mobile"} & set(update_fields):
+        if update_fields is not None and {"name", "phone", "mobile", "email"} & set(update_fields):
             kwargs["update_fields"] = {
                 *update_fields,
                 "name_pinyin",
                 "name_initials",
                 "phone_digits",
                 "mobile_digits",
+                "search_text",
             }
         super().save(*args, **kwargs)
 

@@ -27,20 +27,15 @@ def account_visibility_q(user, prefix: str = "") -> Q | None:
     )
 
 
-def _text_search_q(query: str, *, phone_fields: tuple[str, ...]) -> Q | None:
-    """Substring match on the name and email; on the stored pinyin and initials when the
-    query is Latin letters; on phone digits when it holds enough digits."""
-    query = (query or "").strip()
-    if not query:
+def _text_search_q(query: str) -> Q | None:
+    """Substring match of the query's terms on the row's `search_text` (name, pinyin,
+    initials, email and phone digits in one trigram-indexed column)."""
+    terms = text.search_terms(query)
+    if not terms:
         return None
-    condition = Q(name__icontains=query) | Q(email__icontains=query)
-    key = text.search_key(query)
-    if key and query.isascii() and any(char.isalpha() for char in key):
-        condition |= Q(name_pinyin__icontains=key) | Q(name_initials__icontains=key)
-    digits = text.phone_digits(query)
-    if len(digits) >= 4 and len(digits) * 2 >= len(query.replace(" ", "")):
-        for field in phone_fields:
-            condition |= Q(**{f"{field}__contains": digits})
+    condition = Q(pk__in=[])
+    for term in sorted(terms):
+        condition |= Q(search_text__contains=term)
     return condition
 
 
@@ -60,12 +55,10 @@ class AccountQuerySet(VisibleQuerySet):
         or of one of its contacts."""
         from customers.models import Contact
 
-        condition = _text_search_q(query, phone_fields=("phone_digits",))
+        condition = _text_search_q(query)
         if condition is None:
             return self
-        contacts = Contact.objects.filter(
-            _text_search_q(query, phone_fields=("phone_digits", "mobile_digits"))
-        )
+        contacts = Contact.objects.filter(condition)
         return self.filter(condition | Q(pk__in=contacts.values("account_id")))
 
     def in_pool(self):
@@ -102,7 +95,7 @@ class AccountChildManager(models.Manager.from_queryset(AccountChildQuerySet)):
 
 class ContactQuerySet(AccountChildQuerySet):
     def search(self, query: str):
-        condition = _text_search_q(query, phone_fields=("phone_digits", "mobile_digits"))
+        condition = _text_search_q(query)
         return self if condition is None else self.filter(condition)
 
 

@@ -124,3 +124,29 @@ def pinyin_keys(text: str) -> tuple[str, str]:
 def search_key(query: str) -> str:
     """A query folded the way pinyin keys are stored, so "Hua Wei" matches "huawei"."""
     return "".join(_WORD.findall(unicodedata.normalize("NFKC", query or "").lower()))
+
+
+def _fold(value: str) -> str:
+    return unicodedata.normalize("NFKC", value or "").lower().strip()
+
+
+def search_text(*parts: str) -> str:
+    """One lower-case column holding every searchable key of a row (name, pinyin, initials,
+    email, phone digits), so a search is a single substring match on one trigram index."""
+    return " | ".join(_fold(part) for part in parts if part)
+
+
+def search_terms(query: str) -> set[str]:
+    """What to look for in `search_text`: the query folded, its pinyin key when it is Latin
+    letters, and its digits when it reads like a phone number."""
+    folded = _fold(query)
+    if not folded:
+        return set()
+    terms = {folded}
+    key = search_key(query)
+    if key and folded.isascii() and any(char.isalpha() for char in key):
+        terms.add(key)
+    digits = phone_digits(query)
+    if len(digits) >= 4 and len(digits) * 2 >= len(folded.replace(" ", "")):
+        terms.add(digits)
+    return terms
