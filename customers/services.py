@@ -1109,106 +1109,106 @@ def _stale_accounts(cutoff: datetime):
     return Account.objects.filter(_stale_q(cutoff))
 
 
-def _notify_owners_and_managers(
-    by_owner: dict[User, list[Account]],
-    *,
-    kind: str,
-    title: Callable[[User, int], str],
-    body: Callable[[User, str], str],
+def _notify_owner_and_manager(
+    owner: User, accounts: list[Account], *, kind: str, title: str, body: str
 ) -> None:
-    for owner, accounts in by_owner.items():
-        names = ", ".join(account.name for account in accounts[:10])
-        recipients = [owner]
-        manager = manager_of(owner)
-        if manager is not None and manager.pk != owner.pk:
-            recipients.append(manager)
-        for recipient in recipients:
-            notify(
-                recipient=recipient,
-                kind=kind,
-                title=title(owner, len(accounts)),
-                body=body(owner, names),
-                link=account_link(accounts[0].pk) if len(accounts) == 1 else "",
-            )
+    recipients = [owner]
+    manager = manager_of(owner)
+    if manager is not None and manager.pk != owner.pk:
+        recipients.append(manager)
+    for recipient in recipients:
+        notify(
+            recipient=recipient,
+            kind=kind,
+            title=title,
+            body=body,
+            link=account_link(accounts[0].pk) if len(accounts) == 1 else "",
+        )
+
+
+def _by_owner(queryset) -> dict[User, list[Account]]:
+    grouped: dict[User, list[Account]] = defaultdict(list)
+    for account in queryset.select_related("owner", "owner__team").order_by("owner_id", "pk"):
+        grouped[account.owner].append(account)
+    return grouped
+
+
+def _names(accounts: list[Account]) -> str:
+    return ", ".join(account.name for account in accounts[:10])
 
 
 def recycle_stale_accounts(*, now: datetime | None = None) -> dict[str, int]:
     """The nightly public-pool job. Accounts their owner has not contacted within the
     recycle period go back to their team's pool; those that will go within the warning
-    period are announced first. The owner and their manager are told both times. Each
-    account is warned once (claimed by a conditional UPDATE) and recycled once."""
+    period are announced first. The owner and their manager are told both times.
+
+    Each owner's accounts are handled in one transaction with the notices about them, and
+    every move or warning is claimed by a conditional UPDATE: a rerun, or a job that died
+    half-way, neither repeats nor loses a notice."""
     now = now or timezone.now()
     settings_row = CustomerSettings.load()
     cutoff = now - timedelta(days=settings_row.pool_recycle_days)
-    recycled: dict[User, list[Account]] = defaultdict(list)
-    for account in _stale_accounts(cutoff).select_related("owner", "owner__team").iterator():
-        team = account.pool_team or account.owner.team
-        if team is None:
-            continue
+    recycled = warned = 0
+    for owner, accounts in _by_owner(_stale_accounts(cutoff)).items():
         with transaction.atomic():
-            moved = _to_pool(
-                account,
-                team=team,
-                by=None,
-                kind=AccountEvent.Kind.RECYCLED,
-                reason="no_contact",
-                condition=_stale_q(cutoff),
-            )
-        if moved:
-            recycled[account.owner].append(account)
-    with transaction.atomic():
-        _notify_owners_and_managers(
-            recycled,
-            kind="pool_recycled",
-            title=lambda owner, count: (
-                ngettext(
-                    "%(count)d account of %(owner)s returned to the pool",
-                    "%(count)d accounts of %(owner)s returned to the pool",
-                    count,
+            moved = [
+                account
+                for account in accounts
+                if (account.pool_team or owner.team) is not None
+                and _to_pool(
+                    account,
+                    team=account.pool_team or owner.team,
+                    by=None,
+                    kind=AccountEvent.Kind.RECYCLED,
+                    reason="no_contact",
+                    condition=_stale_q(cutoff),
                 )
-                % {"count": count, "owner": owner}
-            ),
-            body=lambda owner, names: (
-                _("Not contacted in %(days)d days: %(names)s")
-                % {"days": settings_row.pool_recycle_days, "names": names}
-            ),
-        )
+            ]
+            if moved:
+                _notify_owner_and_manager(
+                    owner,
+                    moved,
+                    kind="pool_recycled",
+                    title=ngettext(
+                        "%(count)d account of %(owner)s returned to the pool",
+                        "%(count)d accounts of %(owner)s returned to the pool",
+                        len(moved),
+                    )
+                    % {"count": len(moved), "owner": owner},
+                    body=_("Not contacted in %(days)d days: %(names)s")
+                    % {"days": settings_row.pool_recycle_days, "names": _names(moved)},
+                )
+        recycled += len(moved)
 
-    warned: dict[User, list[Account]] = defaultdict(list)
-    if settings_row.pool_warning_days:
-        warn_cutoff = cutoff + timedelta(days=settings_row.pool_warning_days)
-        candidates = (
-            _stale_accounts(warn_cutoff)
-            .filter(recycle_warned_at__isnull=True)
-            .select_related("owner")
-        )
-        for account in candidates.iterator():
-            claimed = Account.objects.filter(
-                pk=account.pk, owner_id=account.owner_id, recycle_warned_at__isnull=True
-            ).update(recycle_warned_at=now)
-            if claimed:
-                warned[account.owner].append(account)
+    if not settings_row.pool_warning_days:
+        return {"recycled": recycled, "warned": warned}
+    warn_cutoff = cutoff + timedelta(days=settings_row.pool_warning_days)
+    candidates = _stale_accounts(warn_cutoff).filter(recycle_warned_at__isnull=True)
+    for owner, accounts in _by_owner(candidates).items():
         with transaction.atomic():
-            _notify_owners_and_managers(
-                warned,
-                kind="pool_warning",
-                title=lambda owner, count: (
-                    ngettext(
+            claimed = [
+                account
+                for account in accounts
+                if Account.objects.filter(
+                    pk=account.pk, owner=owner, recycle_warned_at__isnull=True
+                ).update(recycle_warned_at=now)
+            ]
+            if claimed:
+                _notify_owner_and_manager(
+                    owner,
+                    claimed,
+                    kind="pool_warning",
+                    title=ngettext(
                         "%(count)d account of %(owner)s returns to the pool soon",
                         "%(count)d accounts of %(owner)s return to the pool soon",
-                        count,
+                        len(claimed),
                     )
-                    % {"count": count, "owner": owner}
-                ),
-                body=lambda owner, names: (
-                    _("Contact them within %(days)d days to keep them: %(names)s")
-                    % {"days": settings_row.pool_warning_days, "names": names}
-                ),
-            )
-    return {
-        "recycled": sum(len(accounts) for accounts in recycled.values()),
-        "warned": sum(len(accounts) for accounts in warned.values()),
-    }
+                    % {"count": len(claimed), "owner": owner},
+                    body=_("Contact them within %(days)d days to keep them: %(names)s")
+                    % {"days": settings_row.pool_warning_days, "names": _names(claimed)},
+                )
+        warned += len(claimed)
+    return {"recycled": recycled, "warned": warned}
 
 
 # Lookups (admin configuration)

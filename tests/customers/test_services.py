@@ -643,3 +643,13 @@ def test_lookup_used_only_by_a_deleted_account_is_switched_off(org):
     assert not industry.active
     with pytest.raises(PermissionDenied):
         services.lookup_delete(by=org.rep_a, instance=industry)
+
+
+def test_recycling_skips_accounts_without_a_team_pool(org):
+    loner = RepFactory(team=None)
+    account = AccountFactory(owner=loner)
+    Account.objects.filter(pk=account.pk).update(
+        pool_team=None, owner_since=timezone.now() - timedelta(days=90)
+    )
+    assert services.recycle_stale_accounts()["recycled"] == 0
+    assert Account.objects.get(pk=account.pk).owner == loner
