@@ -29,6 +29,7 @@ _LEGAL_SUFFIXES = (
     "plc",
     "co",
 )
+_CJK_SUFFIXES = tuple(suffix for suffix in _LEGAL_SUFFIXES if not suffix.isascii())
 _NON_WORD = re.compile(r"[\W_]+", re.UNICODE)
 _HAN_RUN = re.compile(r"([\u3400-\u9fff]+)")
 _WORD = re.compile(r"[0-9a-z]+")
@@ -68,10 +69,12 @@ def normalize_name(name: str) -> str:
     while len(words) > 1 and words[-1] in _LEGAL_SUFFIXES:
         words.pop()
     core = "".join(words)
+    # Chinese has no spaces, so its legal forms are cut from the end of the string; Latin
+    # ones only as whole words above ("Costco" keeps its "co").
     changed = True
     while changed:
         changed = False
-        for suffix in _LEGAL_SUFFIXES:
+        for suffix in _CJK_SUFFIXES:
             if core.endswith(suffix) and len(core) > len(suffix):
                 core = core[: -len(suffix)]
                 changed = True
