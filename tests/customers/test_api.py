@@ -17,6 +17,7 @@ from tests.customers.factories import (
     IndustryFactory,
     InteractionFactory,
     LeadScoringRuleFactory,
+    RegionFactory,
     TagFactory,
 )
 from tests.utils import assert_constant_queries
@@ -475,14 +476,17 @@ def test_list_query_counts_are_constant(org, path, kind, who):
     assert_constant_queries(_rows_for(org, kind), lambda: client.get(path))
 
 
-def test_lookup_lists_are_constant(org):
+@pytest.mark.parametrize(
+    "path, factory", [("/api/v1/industries/", IndustryFactory), ("/api/v1/regions/", RegionFactory)]
+)
+def test_lookup_lists_are_constant(org, path, factory):
     client = client_as(org.rep_a)
 
     def add(count):
         for _ in range(count):
-            IndustryFactory()
+            factory()
 
-    assert_constant_queries(add, lambda: client.get("/api/v1/industries/"))
+    assert_constant_queries(add, lambda: client.get(path))
 
 
 def test_account_detail_timeline_and_score_queries_are_constant(org):
