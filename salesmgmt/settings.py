@@ -110,6 +110,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "teams.User"
+AUTHENTICATION_BACKENDS = ["teams.backends.RoleBackend"]
 LOGIN_URL = "teams:login"
 LOGIN_REDIRECT_URL = "dashboards:home"
 LOGOUT_REDIRECT_URL = "teams:login"

@@ -92,12 +92,15 @@ def people(request):
 @login_required
 def person(request, pk):
     person = selectors.user_get(viewer=request.user, pk=pk)
+    manager = selectors.manager_of(person)
     return render(
         request,
         "teams/person.html",
         {
             "person": person,
-            "manager": selectors.manager_of(person),
+            "manager": manager,
+            "manager_visible": manager is not None
+            and selectors.user_can_see(request.user, manager),
             "reports": selectors.direct_reports(person).visible_to(request.user),
         },
     )
