@@ -202,7 +202,10 @@ def test_duplicate_external_id_is_400_with_a_clear_message(data):
     client = client_as(data.org.rep_a)
     Account.objects.filter(pk=data.mine.pk).update(external_id="ERP-7")
     response = client.post(
-        "/api/v1/accounts/", {"name": "Else", "external_id": "ERP-7"}, format="json"
+        "/api/v1/accounts/",
+        {"name": "Else", "external_id": "ERP-7"},
+        format="json",
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert response.status_code == 400
     assert response.json()["external_id"] == ["An account with this external id already exists."]
