@@ -280,3 +280,44 @@ def my_followups(
         today=[row for row in rows if now <= row.due_at < day_end],
         upcoming=[row for row in rows if row.due_at >= day_end],
     )
+
+
+@dataclass(frozen=True)
+class AccountRowExtras:
+    primary_contact: Contact | None
+    next_followup: FollowUp | None
+
+
+def account_row_extras(*, viewer: User, account_ids: list[int]) -> dict[int, AccountRowExtras]:
+    """What a list row shows beyond the account itself, for the rows of one page only: the
+    primary contact and the next open follow-up. Two queries whatever the page size."""
+    ids = list(account_ids)
+    if not ids:
+        return {}
+    contacts = {
+        contact.account_id: contact
+        for contact in Contact.objects.visible_to(viewer).filter(
+            account_id__in=ids, is_primary=True
+        )
+    }
+    followups: dict[int, FollowUp] = {}
+    for followup in (
+        FollowUp.objects.visible_to(viewer)
+        .open()
+        .filter(account_id__in=ids)
+        .select_related("assignee")
+        .order_by("-due_at", "-id")
+    ):
+        followups[followup.account_id] = followup
+    return {
+        pk: AccountRowExtras(primary_contact=contacts.get(pk), next_followup=followups.get(pk))
+        for pk in ids
+    }
+
+
+def followup_counts(*, buckets: FollowUpBuckets) -> dict[str, int]:
+    return {
+        "overdue": len(buckets.overdue),
+        "today": len(buckets.today),
+        "upcoming": len(buckets.upcoming),
+    }

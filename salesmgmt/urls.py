@@ -16,6 +16,7 @@ api_v1 = [
 urlpatterns = [
     path("", include("salesmgmt.dashboards.urls")),
     path("", include("teams.urls")),
+    path("", include("customers.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

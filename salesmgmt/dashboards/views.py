@@ -1,6 +1,7 @@
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 
+from customers import selectors as customer_selectors
 from teams import selectors as team_selectors
 
 
@@ -15,5 +16,6 @@ def home(request):
         "recent_notifications": list(
             team_selectors.notification_list(user=user, unread_only=True)[:5]
         ),
+        "followups": customer_selectors.my_followups(user=user),
     }
     return render(request, "dashboards/home.html", context)

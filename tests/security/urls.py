@@ -6,7 +6,7 @@ import re
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Reachable without signing in, on purpose.
-PUBLIC_PAGES = {"login/", "logout/", "language/", "healthz"}
+PUBLIC_PAGES = {"login/", "logout/", "language/", "healthz", "lead/", "lead/thanks/"}
 PUBLIC_API = {"api/v1/auth/token/", "api/schema/", "api/docs/"}
 # Django's admin guards itself (and sends visitors to its own login page).
 SKIPPED_PREFIXES = ("admin/", "static/", "media/")
