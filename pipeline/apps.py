@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class PipelineConfig(AppConfig):
     name = "pipeline"
     verbose_name = _("Pipeline")
+
+    def ready(self):
+        from customers.services import register_account_merger
+        from pipeline.services import merge_account_deals, reassign_pipeline_ownership
+        from teams.services import register_ownership_reassigner
+
+        # Merging accounts carries their deals along; a leaver's open deals move with the
+        # rest of what they own.
+        register_account_merger(merge_account_deals)
+        register_ownership_reassigner(reassign_pipeline_ownership)

@@ -217,6 +217,22 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "customers.tasks.recompute_lead_scores",
         "schedule": crontab(hour=2, minute=0),
     },
+    "pipeline-first-contact-sla": {
+        "task": "pipeline.tasks.check_first_contact_sla",
+        "schedule": 900.0,
+    },
+    "pipeline-stale-deals": {
+        "task": "pipeline.tasks.notify_stale_deals",
+        "schedule": crontab(hour=8, minute=0),
+    },
+    "pipeline-funnel-rollup": {
+        "task": "pipeline.tasks.funnel_rollup",
+        "schedule": crontab(hour=0, minute=20),
+    },
+    "pipeline-forecast-rollup": {
+        "task": "pipeline.tasks.forecast_rollup",
+        "schedule": crontab(hour=0, minute=40),
+    },
 }
 
 # REST API
@@ -257,6 +273,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AccountStatusEnum": "customers.models.Account.Status",
         "FollowUpStatusEnum": "customers.models.FollowUp.Status",
+        "DealStatusEnum": "pipeline.models.Deal.Status",
     },
 }
 

@@ -11,6 +11,7 @@ api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include("teams.api.urls")),
     path("", include("customers.api.urls")),
+    path("", include("pipeline.api.urls")),
 ]
 
 urlpatterns = [
