@@ -3,6 +3,11 @@
 Related accounts and contacts are filtered by id with number filters rather than model
 choices: a choice filter would answer "invalid choice" for a missing id and "no rows" for
 an invisible one, which would let ids be probed.
+
+Choice filters match one column of the row itself (or a subquery, for tags), so none of them
+can repeat a row: they are built with distinct=False, because django-filter's default
+SELECT DISTINCT over every column of the table, before paging, is what makes a filtered list
+slow on a large table.
 """
 
 from datetime import timedelta
@@ -22,22 +27,28 @@ from teams.models import Team, User
 class AccountFilterSet(OwnerFilterMixin, UpdatedAfterFilterMixin):
     q = django_filters.CharFilter(method="filter_search", label=_("Search"))
     industry = django_filters.ModelMultipleChoiceFilter(
-        queryset=Industry.objects.all(), label=_("Industry")
+        distinct=False, queryset=Industry.objects.all(), label=_("Industry")
     )
     region = django_filters.ModelMultipleChoiceFilter(
-        queryset=Region.objects.all(), label=_("Region")
+        distinct=False, queryset=Region.objects.all(), label=_("Region")
     )
     size_band = django_filters.MultipleChoiceFilter(
-        choices=Account.SizeBand.choices, label=_("Size")
+        distinct=False, choices=Account.SizeBand.choices, label=_("Size")
     )
     min_size = django_filters.NumberFilter(
         field_name="size_band", lookup_expr="gte", label=_("At least employees")
     )
-    status = django_filters.MultipleChoiceFilter(choices=Account.Status.choices, label=_("Status"))
-    tier = django_filters.MultipleChoiceFilter(choices=Account.Tier.choices, label=_("Tier"))
-    source = django_filters.MultipleChoiceFilter(choices=Account.Source.choices, label=_("Source"))
+    status = django_filters.MultipleChoiceFilter(
+        distinct=False, choices=Account.Status.choices, label=_("Status")
+    )
+    tier = django_filters.MultipleChoiceFilter(
+        distinct=False, choices=Account.Tier.choices, label=_("Tier")
+    )
+    source = django_filters.MultipleChoiceFilter(
+        distinct=False, choices=Account.Source.choices, label=_("Source")
+    )
     tags = django_filters.ModelMultipleChoiceFilter(
-        queryset=Tag.objects.all(), method="filter_tags", label=_("Tags")
+        distinct=False, queryset=Tag.objects.all(), method="filter_tags", label=_("Tags")
     )
     last_contacted_after = django_filters.IsoDateTimeFilter(
         field_name="last_contacted_at", lookup_expr="gte", label=_("Last contacted after")
@@ -113,10 +124,10 @@ class ContactFilterSet(UpdatedAfterFilterMixin):
         queryset=User.objects.all(), field_name="account__owner", label=_("Account owner")
     )
     decision_role = django_filters.MultipleChoiceFilter(
-        choices=Contact.DecisionRole.choices, label=_("Decision role")
+        distinct=False, choices=Contact.DecisionRole.choices, label=_("Decision role")
     )
     preferred_channel = django_filters.MultipleChoiceFilter(
-        choices=Contact.Channel.choices, label=_("Preferred channel")
+        distinct=False, choices=Contact.Channel.choices, label=_("Preferred channel")
     )
     is_primary = django_filters.BooleanFilter(label=_("Primary contact"))
     external_id = django_filters.CharFilter(label=_("External id"))
@@ -142,9 +153,11 @@ class InteractionFilterSet(UpdatedAfterFilterMixin):
     q = django_filters.CharFilter(field_name="subject", lookup_expr="icontains", label=_("Search"))
     account = django_filters.NumberFilter(field_name="account_id", label=_("Account"))
     contact = django_filters.NumberFilter(field_name="contact_id", label=_("Contact"))
-    kind = django_filters.MultipleChoiceFilter(choices=Interaction.Kind.choices, label=_("Kind"))
+    kind = django_filters.MultipleChoiceFilter(
+        distinct=False, choices=Interaction.Kind.choices, label=_("Kind")
+    )
     outcome = django_filters.MultipleChoiceFilter(
-        choices=Interaction.Outcome.choices, label=_("Outcome")
+        distinct=False, choices=Interaction.Outcome.choices, label=_("Outcome")
     )
     logged_by = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Logged by"))
     team = django_filters.ModelChoiceFilter(
@@ -188,9 +201,11 @@ class FollowUpFilterSet(UpdatedAfterFilterMixin):
     team = django_filters.ModelChoiceFilter(
         queryset=Team.objects.all(), method="filter_team", label=_("Team")
     )
-    status = django_filters.MultipleChoiceFilter(choices=FollowUp.Status.choices, label=_("Status"))
+    status = django_filters.MultipleChoiceFilter(
+        distinct=False, choices=FollowUp.Status.choices, label=_("Status")
+    )
     priority = django_filters.MultipleChoiceFilter(
-        choices=FollowUp.Priority.choices, label=_("Priority")
+        distinct=False, choices=FollowUp.Priority.choices, label=_("Priority")
     )
     due_after = django_filters.IsoDateTimeFilter(
         field_name="due_at", lookup_expr="gte", label=_("Due after")
