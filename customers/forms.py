@@ -288,3 +288,10 @@ class LeadCaptureForm(forms.Form):
     @property
     def is_bot(self) -> bool:
         return bool(self.data.get("homepage", "").strip())
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label=_("CSV or XLSX file"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,.xlsx"}),
+    )

@@ -803,3 +803,62 @@ class CustomerSettings(TimeStampedModel):
         if score >= self.tier_b_min_score:
             return Account.Tier.B
         return Account.Tier.C
+
+
+class ImportJob(TimeStampedModel):
+    """One upload of accounts and contacts: checked row by row first (a dry run that writes
+    nothing), then written in one transaction. Large files run in a Celery task that keeps
+    `processed` up to date, so the page can show progress."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting to be checked")
+        CHECKING = "checking", _("Checking rows")
+        CHECKED = "checked", _("Checked")
+        QUEUED = "queued", _("Waiting to import")
+        IMPORTING = "importing", _("Importing")
+        DONE = "done", _("Imported")
+        FAILED = "failed", _("Failed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("imported by"),
+        on_delete=models.CASCADE,
+        related_name="import_jobs",
+    )
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    original_name = models.CharField(_("file name"), max_length=255)
+    status = models.CharField(_("status"), max_length=20, choices=Status, default=Status.PENDING)
+    valid_only = models.BooleanField(_("import only the valid rows"), default=False)
+    total = models.PositiveIntegerField(_("rows"), default=0)
+    processed = models.PositiveIntegerField(_("rows processed"), default=0)
+    valid_rows = models.PositiveIntegerField(_("valid rows"), default=0)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    created_accounts = models.PositiveIntegerField(_("accounts created"), default=0)
+    created_contacts = models.PositiveIntegerField(_("contacts created"), default=0)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+        indexes = [models.Index(fields=["user", "-created_at"], name="import_job_user_idx")]
+
+    def __str__(self):
+        return self.original_name
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status in {
+            self.Status.PENDING,
+            self.Status.CHECKING,
+            self.Status.QUEUED,
+            self.Status.IMPORTING,
+        }
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.processed / self.total) if self.total else 0
+
+    @property
+    def bad_rows(self) -> int:
+        return len(self.errors)

@@ -21,6 +21,7 @@ from customers.models import (
     AccountEvent,
     Contact,
     FollowUp,
+    ImportJob,
     Interaction,
     Tag,
 )
@@ -321,3 +322,15 @@ def followup_counts(*, buckets: FollowUpBuckets) -> dict[str, int]:
         "today": len(buckets.today),
         "upcoming": len(buckets.upcoming),
     }
+
+
+# Imports
+
+
+def import_job_list(*, user: User) -> QuerySet:
+    """The imports a user started, newest first; nobody else's."""
+    return ImportJob.objects.filter(user=user).order_by("-created_at", "-id")
+
+
+def import_job_get(*, user: User, pk) -> ImportJob:
+    return get_object_or_404(import_job_list(user=user), pk=pk)

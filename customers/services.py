@@ -6,20 +6,26 @@ own. Owner and assignee fields only name people inside the writer's visible set.
 `by=None` means the system itself (tasks, imports, the public lead form).
 """
 
+import csv
+import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+import openpyxl
+import tablib
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
-from customers import scoring, selectors
+from customers import scoring, selectors, text
 from customers.models import (
     Account,
     AccountEvent,
@@ -27,6 +33,7 @@ from customers.models import (
     Contact,
     CustomerSettings,
     FollowUp,
+    ImportJob,
     Industry,
     Interaction,
     Region,
@@ -1232,3 +1239,733 @@ def lookup_delete(*, by: User | None, instance: Industry | Region) -> None:
         instance.save(update_fields=["active", "updated_at"])
     else:
         instance.delete()
+
+
+# Import and export of accounts with their contacts
+#
+# An import is checked row by row first (a dry run that writes nothing) with the rules of
+# account_create and contact_create; it is written, in one transaction, only when every row
+# is valid or when the importer chooses to import the valid rows alone. Files with more than
+# INLINE_IMPORT_MAX_ROWS rows are checked and written by Celery tasks that keep the job's
+# progress in the database. Exports list the visible, filtered accounts; any text cell that a
+# spreadsheet would run as a formula is prefixed with a single quote.
+
+INLINE_IMPORT_MAX_ROWS = 500
+IMPORT_MAX_BYTES = 20 * 1024 * 1024
+IMPORT_FORMATS = ("csv", "xlsx")
+EXPORT_CHUNK_SIZE = 2000
+PROGRESS_EVERY = 50
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+EXPORT_CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+@dataclass(frozen=True)
+class TransferColumn:
+    key: str
+    label: str
+    help: str = ""
+    # Further headers accepted on import, such as those of Chinese spreadsheets.
+    aliases: tuple[str, ...] = ()
+
+
+IMPORT_COLUMNS = (
+    TransferColumn(
+        "account_name",
+        gettext_lazy("Account name"),
+        gettext_lazy("Required on every row that starts an account."),
+        ("name", "company", "客户名称", "公司名称", "名称"),
+    ),
+    TransferColumn(
+        "industry",
+        gettext_lazy("Industry"),
+        gettext_lazy("Code, English or Chinese name of an active industry."),
+        ("行业",),
+    ),
+    TransferColumn(
+        "region",
+        gettext_lazy("Region"),
+        gettext_lazy("Code, English or Chinese name of an active region."),
+        ("地区", "省份"),
+    ),
+    TransferColumn(
+        "employees",
+        gettext_lazy("Employees"),
+        gettext_lazy("Number of employees; the size band is chosen from it."),
+        ("size", "size_band", "员工人数", "规模"),
+    ),
+    TransferColumn(
+        "status",
+        gettext_lazy("Status"),
+        gettext_lazy("lead, prospect, customer or churned (or their names); lead when empty."),
+        ("状态",),
+    ),
+    TransferColumn(
+        "source",
+        gettext_lazy("Source"),
+        gettext_lazy("manual, web_form, import, referral, campaign or other; import when empty."),
+        ("来源",),
+    ),
+    TransferColumn(
+        "owner",
+        gettext_lazy("Owner username"),
+        gettext_lazy("An active person in your teams; you when empty."),
+        ("owner", "负责人", "所有人"),
+    ),
+    TransferColumn("phone", gettext_lazy("Phone"), "", ("电话", "公司电话")),
+    TransferColumn("email", gettext_lazy("Email"), "", ("邮箱", "公司邮箱")),
+    TransferColumn("website", gettext_lazy("Website"), "", ("网站", "网址")),
+    TransferColumn("address", gettext_lazy("Address"), "", ("地址",)),
+    TransferColumn("notes", gettext_lazy("Notes"), "", ("备注",)),
+    TransferColumn(
+        "external_id",
+        gettext_lazy("External id"),
+        gettext_lazy(
+            "Unique. To give an account more contacts, repeat its external id on the next "
+            "rows and leave the other account columns empty."
+        ),
+        ("外部编号",),
+    ),
+    TransferColumn("contact_name", gettext_lazy("Contact name"), "", ("联系人", "联系人姓名")),
+    TransferColumn("contact_title", gettext_lazy("Contact title"), "", ("职位", "职务")),
+    TransferColumn("contact_department", gettext_lazy("Contact department"), "", ("部门",)),
+    TransferColumn("contact_phone", gettext_lazy("Contact phone"), "", ("联系人电话",)),
+    TransferColumn("contact_mobile", gettext_lazy("Contact mobile"), "", ("手机", "联系人手机")),
+    TransferColumn("contact_email", gettext_lazy("Contact email"), "", ("联系人邮箱",)),
+    TransferColumn("contact_wechat", gettext_lazy("Contact WeChat id"), "", ("微信", "微信号")),
+    TransferColumn(
+        "contact_role",
+        gettext_lazy("Contact decision role"),
+        gettext_lazy("decision_maker, influencer, user or gatekeeper (or their names)."),
+        ("决策角色",),
+    ),
+)
+ACCOUNT_COLUMN_KEYS = tuple(c.key for c in IMPORT_COLUMNS if not c.key.startswith("contact_"))
+CONTACT_COLUMN_KEYS = tuple(c.key for c in IMPORT_COLUMNS if c.key.startswith("contact_"))
+_ACCOUNT_FIELD_COLUMNS = {
+    "name": "account_name",
+    "industry": "industry",
+    "region": "region",
+    "size_band": "employees",
+    "status": "status",
+    "source": "source",
+    "owner": "owner",
+    "phone": "phone",
+    "email": "email",
+    "website": "website",
+    "address": "address",
+    "notes": "notes",
+    "external_id": "external_id",
+}
+_CONTACT_FIELD_COLUMNS = {
+    "name": "contact_name",
+    "title": "contact_title",
+    "department": "contact_department",
+    "phone": "contact_phone",
+    "mobile": "contact_mobile",
+    "email": "contact_email",
+    "wechat_id": "contact_wechat",
+    "decision_role": "contact_role",
+}
+
+
+def _column_label(key: str) -> str:
+    return next(str(c.label) for c in IMPORT_COLUMNS if c.key == key)
+
+
+def _fold_header(value) -> str:
+    return "".join(str(value or "").lower().replace("_", " ").split()).strip("*:：")
+
+
+def _header_keys(headers: list) -> dict[int, str]:
+    """Which import column each position of the header row holds; unknown headers are
+    ignored, and the first of two headers naming the same column wins."""
+    names: dict[str, str] = {}
+    for column in IMPORT_COLUMNS:
+        candidates = {column.key, *column.aliases}
+        for language in ("en", "zh-hans"):
+            with translation.override(language):
+                candidates.add(str(column.label))
+        for candidate in candidates:
+            names.setdefault(_fold_header(candidate), column.key)
+    positions: dict[int, str] = {}
+    for index, header in enumerate(headers):
+        key = names.get(_fold_header(header))
+        if key is not None and key not in positions.values():
+            positions[index] = key
+    return positions
+
+
+def _cell_text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if isinstance(value, datetime):
+        value = value.isoformat()
+    text_value = str(value).strip()
+    # A cell that this application's export neutralised comes back as the original text.
+    if text_value[:1] == "'" and text_value[1:2] in FORMULA_PREFIXES:
+        text_value = text_value[1:]
+    return text_value
+
+
+def import_file_format(filename: str) -> str:
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if extension not in IMPORT_FORMATS:
+        raise ValidationError(_("Choose a CSV or XLSX file."), code="format")
+    return extension
+
+
+def _decode_csv(content: bytes) -> str:
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return content.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ValidationError(_("The CSV file must be encoded in UTF-8 or GB18030."), code="encoding")
+
+
+def import_read_file(*, content: bytes, filename: str) -> list[tuple[int, dict[str, str]]]:
+    """The data rows of an uploaded CSV or XLSX file as (row number in the spreadsheet, values
+    by column key); the header is row 1 and blank rows are skipped."""
+    file_format = import_file_format(filename)
+    dataset = tablib.Dataset()
+    try:
+        if file_format == "csv":
+            dataset.load(_decode_csv(content), format="csv")
+        else:
+            dataset.load(io.BytesIO(content), format="xlsx")
+    except ValidationError:
+        raise
+    except Exception as exc:  # the parsers raise many kinds of errors on a damaged file
+        raise ValidationError(
+            _("This file cannot be read as %(format)s.") % {"format": file_format.upper()},
+            code="unreadable",
+        ) from exc
+    positions = _header_keys(list(dataset.headers or []))
+    if "account_name" not in positions.values():
+        raise ValidationError(
+            _("The header row has no “%(column)s” column. Start from the template.")
+            % {"column": _column_label("account_name")},
+            code="header",
+        )
+    rows = []
+    for index, raw in enumerate(dataset, start=2):
+        values = {key: _cell_text(raw[pos]) for pos, key in positions.items() if pos < len(raw)}
+        if any(values.values()):
+            rows.append((index, values))
+    return rows
+
+
+@dataclass
+class ImportRow:
+    """One checked row: `account` holds account_create's arguments (None when the row adds a
+    contact to the account of `account_row`), `contact` contact_create's."""
+
+    number: int
+    errors: list[str]
+    account: dict | None
+    contact: dict | None
+    account_row: int
+
+
+def _fold(value: str) -> str:
+    return value.strip().casefold()
+
+
+class _ImportContext:
+    """What checking a file needs from the database, read once: lookups, the owners the
+    importer may name, and the external ids already taken."""
+
+    def __init__(self, by: User, rows: list[tuple[int, dict[str, str]]]):
+        self.by = by
+        self.industries = self._lookups(Industry)
+        self.regions = self._lookups(Region)
+        usernames = {values.get("owner", "") for _number, values in rows} - {""}
+        self.owners = {
+            user.username: user
+            for user in User.objects.visible_to(by)
+            .filter(username__in=usernames, is_active=True)
+            .select_related("team")
+        }
+        external_ids = sorted({values.get("external_id", "") for _n, values in rows} - {""})
+        self.taken_ids: set[str] = set()
+        for start in range(0, len(external_ids), 500):
+            self.taken_ids.update(
+                Account.objects.filter(
+                    external_id__in=external_ids[start : start + 500]
+                ).values_list("external_id", flat=True)
+            )
+        self.external_rows: dict[str, int] = {}
+        self.name_rows: dict[str, int] = {}
+        self.bad_rows: set[int] = set()
+        self.contact_counts: dict[int, int] = defaultdict(int)
+
+    @staticmethod
+    def _lookups(model) -> dict[str, Industry | Region]:
+        found = {}
+        for item in model.objects.all():
+            for key in (item.code, item.name, item.name_zh):
+                if key:
+                    found.setdefault(_fold(key), item)
+        return found
+
+
+def _choice(value: str, choices, default=None):
+    """A model choice by its value or its label in English or Chinese; None if unknown."""
+    if not value:
+        return default
+    wanted = _fold(value)
+    for choice_value, label in choices:
+        names = {_fold(str(choice_value))}
+        for language in ("en", "zh-hans"):
+            with translation.override(language):
+                names.add(_fold(str(label)))
+        if wanted in names:
+            return choice_value
+    return None
+
+
+def _size_band(value: str, errors: list[str]) -> int | None:
+    if not value:
+        return None
+    digits = value.replace(",", "").replace(" ", "")
+    if not digits.isdigit() or int(digits) < 1:
+        errors.append(
+            _("%(column)s: enter a whole number of employees.")
+            % {"column": _column_label("employees")}
+        )
+        return None
+    return max(band for band in Account.SizeBand.values if band <= int(digits))
+
+
+def _field_errors(error: ValidationError, columns: dict[str, str]) -> list[str]:
+    messages = []
+    for field, field_messages in error.message_dict.items():
+        key = columns.get(field)
+        for message in field_messages:
+            messages.append(f"{_column_label(key)}: {message}" if key else message)
+    return messages
+
+
+def _check_lookup(kind, value: str, found: dict, errors: list[str]):
+    if not value:
+        return None
+    item = found.get(_fold(value))
+    label = _column_label(kind)
+    if item is None:
+        errors.append(_("%(column)s: “%(value)s” is unknown.") % {"column": label, "value": value})
+    elif not item.active:
+        errors.append(
+            _("%(column)s: “%(value)s” is no longer offered.") % {"column": label, "value": value}
+        )
+        return None
+    return item
+
+
+def _check_contact(values: dict[str, str], errors: list[str], primary: bool) -> dict | None:
+    if not any(values.get(key) for key in CONTACT_COLUMN_KEYS):
+        return None
+    role = values.get("contact_role", "")
+    decision_role = _choice(role, Contact.DecisionRole.choices, default="")
+    if decision_role is None:
+        errors.append(
+            _("%(column)s: “%(value)s” is unknown.")
+            % {"column": _column_label("contact_role"), "value": role}
+        )
+        decision_role = ""
+    fields = {
+        "name": values.get("contact_name", ""),
+        "title": values.get("contact_title", ""),
+        "department": values.get("contact_department", ""),
+        "phone": values.get("contact_phone", ""),
+        "mobile": values.get("contact_mobile", ""),
+        "email": values.get("contact_email", ""),
+        "wechat_id": values.get("contact_wechat", ""),
+        "decision_role": decision_role,
+        "is_primary": primary,
+    }
+    try:
+        Contact(**fields).full_clean(exclude=["account"], validate_constraints=False)
+    except ValidationError as error:
+        errors.extend(_field_errors(error, _CONTACT_FIELD_COLUMNS))
+    return fields
+
+
+def _check_extra_contact(context: _ImportContext, number: int, values: dict) -> ImportRow:
+    """A row repeating an earlier row's external id with no account details: one more
+    contact of that account."""
+    errors: list[str] = []
+    account_row = context.external_rows[values["external_id"]]
+    if account_row in context.bad_rows:
+        errors.append(
+            _("The account of this contact, on row %(row)d, has errors.") % {"row": account_row}
+        )
+    if not values.get("contact_name"):
+        errors.append(
+            _("%(column)s: already used on row %(row)d of this file.")
+            % {"column": _column_label("external_id"), "row": account_row}
+        )
+    contact = _check_contact(values, errors, primary=False)
+    return ImportRow(number, errors, None, contact, account_row)
+
+
+def _check_account_row(context: _ImportContext, number: int, values: dict) -> ImportRow:
+    by = context.by
+    external_id = values.get("external_id", "")
+    account_details = [
+        key for key in ACCOUNT_COLUMN_KEYS if key != "external_id" and values.get(key)
+    ]
+    if external_id in context.external_rows and not account_details:
+        return _check_extra_contact(context, number, values)
+    errors: list[str] = []
+    name = values.get("account_name", "")
+    industry = _check_lookup("industry", values.get("industry", ""), context.industries, errors)
+    region = _check_lookup("region", values.get("region", ""), context.regions, errors)
+    size_band = _size_band(values.get("employees", ""), errors)
+    status = _choice(values.get("status", ""), Account.Status.choices, Account.Status.LEAD)
+    source = _choice(values.get("source", ""), Account.Source.choices, Account.Source.IMPORT)
+    for key, value in (("status", status), ("source", source)):
+        if value is None:
+            errors.append(
+                _("%(column)s: “%(value)s” is unknown.")
+                % {"column": _column_label(key), "value": values[key]}
+            )
+    username = values.get("owner", "")
+    owner = context.owners.get(username) if username else by
+    if owner is None:
+        errors.append(
+            _("%(column)s: “%(value)s” is not an active person in your teams.")
+            % {"column": _column_label("owner"), "value": username}
+        )
+    if external_id in context.external_rows:
+        errors.append(
+            _("%(column)s: already used on row %(row)d of this file.")
+            % {"column": _column_label("external_id"), "row": context.external_rows[external_id]}
+        )
+    elif external_id in context.taken_ids:
+        errors.append(
+            f"{_column_label('external_id')}: "
+            + _("An account with this external id already exists.")
+        )
+    fields = {
+        "name": name,
+        "owner": owner,
+        "industry": industry,
+        "region": region,
+        "size_band": size_band,
+        "status": status or Account.Status.LEAD,
+        "source": source or Account.Source.IMPORT,
+        "website": values.get("website", ""),
+        "phone": values.get("phone", ""),
+        "email": values.get("email", ""),
+        "address": values.get("address", ""),
+        "notes": values.get("notes", ""),
+        "external_id": external_id,
+    }
+    try:
+        Account(**fields).full_clean(validate_constraints=False)
+    except ValidationError as error:
+        errors.extend(_field_errors(error, _ACCOUNT_FIELD_COLUMNS))
+    normalized = text.normalize_name(name)
+    if normalized and normalized in context.name_rows:
+        errors.append(
+            _("The same company as row %(row)d of this file.")
+            % {"row": context.name_rows[normalized]}
+        )
+    elif name and not errors:
+        matches = list(
+            selectors.duplicates_for(
+                viewer=by,
+                name=name,
+                phone=fields["phone"],
+                email=fields["email"],
+                website=fields["website"],
+            )[:5]
+        )
+        if matches:
+            errors.extend(DuplicateAccountError(matches).messages)
+    contact = _check_contact(values, errors, primary=True)
+    if external_id and external_id not in context.external_rows:
+        context.external_rows[external_id] = number
+    if normalized:
+        context.name_rows.setdefault(normalized, number)
+    return ImportRow(number, errors, fields, contact, number)
+
+
+def import_check(
+    *,
+    by: User,
+    rows: list[tuple[int, dict[str, str]]],
+    progress: Callable[[int], None] | None = None,
+) -> list[ImportRow]:
+    """Checks every row with the rules of account_create and contact_create and writes
+    nothing; `progress` is told how many rows are done every PROGRESS_EVERY rows."""
+    context = _ImportContext(by, rows)
+    checked = []
+    for done, (number, values) in enumerate(rows, start=1):
+        row = _check_account_row(context, number, values)
+        if row.errors:
+            context.bad_rows.add(number)
+        checked.append(row)
+        if progress is not None and (done % PROGRESS_EVERY == 0 or done == len(rows)):
+            progress(done)
+    return checked
+
+
+@transaction.atomic
+def import_write(*, by: User, checked: list[ImportRow]) -> tuple[int, int]:
+    """Creates the accounts and contacts of the valid rows in one transaction through
+    account_create and contact_create; returns (accounts, contacts) created."""
+    accounts: dict[int, Account] = {}
+    contacts = 0
+    for row in checked:
+        if row.errors:
+            continue
+        try:
+            if row.account is not None:
+                accounts[row.number] = account_create(by=by, allow_duplicate=True, **row.account)
+            if row.contact is not None and row.account_row in accounts:
+                contact_create(by=by, account=accounts[row.account_row], **row.contact)
+                contacts += 1
+        except ValidationError as error:
+            raise ValidationError(
+                [
+                    _("Row %(row)d: %(errors)s")
+                    % {"row": row.number, "errors": " ".join(error.messages)}
+                ]
+            ) from error
+    return len(accounts), contacts
+
+
+def _row_errors(checked: list[ImportRow]) -> list[dict]:
+    return [{"row": row.number, "messages": row.errors} for row in checked if row.errors]
+
+
+def _job_rows(job: ImportJob) -> list[tuple[int, dict[str, str]]]:
+    with job.file.open("rb") as handle:
+        return import_read_file(content=handle.read(), filename=job.original_name)
+
+
+def _job_progress(job: ImportJob) -> Callable[[int], None]:
+    def progress(done: int) -> None:
+        ImportJob.objects.filter(pk=job.pk).update(processed=done, updated_at=timezone.now())
+
+    return progress
+
+
+@transaction.atomic
+def import_job_create(*, by: User, upload) -> ImportJob:
+    """Stores an uploaded file as an import job and checks it: at once for a small file, in
+    a Celery task for a large one."""
+    import_file_format(upload.name)
+    if upload.size > IMPORT_MAX_BYTES:
+        raise ValidationError(
+            _("The file is larger than %(size)d MB.") % {"size": IMPORT_MAX_BYTES // 2**20},
+            code="size",
+        )
+    rows = import_read_file(content=upload.read(), filename=upload.name)
+    if not rows:
+        raise ValidationError(_("The file has no rows below the header."), code="empty")
+    upload.seek(0)
+    job = ImportJob.objects.create(
+        user=by, file=upload, original_name=upload.name[:255], total=len(rows)
+    )
+    if len(rows) > INLINE_IMPORT_MAX_ROWS:
+        from customers.tasks import check_import
+
+        transaction.on_commit(lambda: check_import.delay(job.pk))
+        return job
+    return import_job_check(job_id=job.pk, rows=rows)
+
+
+def import_job_check(*, job_id: int, rows: list | None = None) -> ImportJob:
+    """The dry run of a job: every bad row and why, and how many rows are good."""
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    if job.status not in {ImportJob.Status.PENDING, ImportJob.Status.CHECKING}:
+        return job
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.CHECKING, processed=0, updated_at=timezone.now()
+    )
+    rows = rows if rows is not None else _job_rows(job)
+    checked = import_check(by=job.user, rows=rows, progress=_job_progress(job))
+    job.errors = _row_errors(checked)
+    job.total = len(rows)
+    job.processed = len(rows)
+    job.valid_rows = len(rows) - len(job.errors)
+    job.status = ImportJob.Status.CHECKED
+    job.save(update_fields=["errors", "total", "processed", "valid_rows", "status", "updated_at"])
+    return job
+
+
+@transaction.atomic
+def import_job_start(*, by: User, job: ImportJob, valid_only: bool) -> ImportJob:
+    """Starts writing a checked job: the whole file, which must then be valid, or only its
+    valid rows."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk, user=by)
+    if job.status != ImportJob.Status.CHECKED:
+        raise ValidationError(_("This import is not waiting to be imported."), code="state")
+    if not valid_only and job.errors:
+        raise ValidationError(
+            _("Some rows have errors: fix the file, or import only the valid rows."),
+            code="invalid",
+        )
+    if job.valid_rows == 0:
+        raise ValidationError(_("No row of this file is valid."), code="empty")
+    job.valid_only = valid_only
+    job.status = ImportJob.Status.QUEUED
+    job.processed = 0
+    job.save(update_fields=["valid_only", "status", "processed", "updated_at"])
+    if job.total > INLINE_IMPORT_MAX_ROWS:
+        from customers.tasks import run_import
+
+        transaction.on_commit(lambda: run_import.delay(job.pk))
+        return job
+    return import_job_run(job_id=job.pk)
+
+
+def import_job_run(*, job_id: int) -> ImportJob:
+    """Checks the file again (the data may have changed since the dry run), then writes it
+    in one transaction; a job that meets an error writes nothing and keeps the errors."""
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    if job.status != ImportJob.Status.QUEUED:
+        return job
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.IMPORTING, updated_at=timezone.now()
+    )
+    checked = import_check(by=job.user, rows=_job_rows(job), progress=_job_progress(job))
+    job.errors = _row_errors(checked)
+    job.finished_at = timezone.now()
+    if job.errors and not job.valid_only:
+        job.status = ImportJob.Status.FAILED
+    else:
+        try:
+            job.created_accounts, job.created_contacts = import_write(by=job.user, checked=checked)
+            job.status = ImportJob.Status.DONE
+        except (ValidationError, PermissionDenied) as error:
+            job.errors = [
+                *job.errors,
+                {"row": 0, "messages": list(getattr(error, "messages", [str(error)]))},
+            ]
+            job.status = ImportJob.Status.FAILED
+    job.processed = job.total
+    job.save(
+        update_fields=[
+            "errors",
+            "status",
+            "processed",
+            "created_accounts",
+            "created_contacts",
+            "finished_at",
+            "updated_at",
+        ]
+    )
+    return job
+
+
+def import_template(*, file_format: str) -> bytes:
+    """An empty import file with every column and one example account with two contacts."""
+    import_file_format(f"template.{file_format}")
+    dataset = tablib.Dataset(headers=[str(column.label) for column in IMPORT_COLUMNS])
+    example = {
+        "account_name": "上海华信科技有限公司",
+        "industry": "manufacturing",
+        "region": "shanghai",
+        "employees": "250",
+        "status": "prospect",
+        "phone": "021-5555 0100",
+        "email": "info@huaxin.example",
+        "website": "https://huaxin.example",
+        "address": "上海市浦东新区",
+        "external_id": "ERP-1001",
+        "contact_name": "王伟",
+        "contact_title": "采购经理",
+        "contact_mobile": "13900000001",
+        "contact_email": "wang.wei@huaxin.example",
+        "contact_role": "decision_maker",
+    }
+    second = {"external_id": "ERP-1001", "contact_name": "李娜", "contact_title": "IT Director"}
+    for row in (example, second):
+        dataset.append([row.get(column.key, "") for column in IMPORT_COLUMNS])
+    exported = dataset.export(file_format)
+    return exported.encode("utf-8-sig") if isinstance(exported, str) else exported
+
+
+def neutralize_cell(value):
+    """A text cell that a spreadsheet would read as a formula gets a leading single quote."""
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+EXPORT_COLUMNS: tuple[tuple[str, Callable[[Account], object]], ...] = (
+    (gettext_lazy("Id"), lambda a: a.pk),
+    (gettext_lazy("Account name"), lambda a: a.name),
+    (gettext_lazy("Industry"), lambda a: a.industry.display_name if a.industry else ""),
+    (gettext_lazy("Region"), lambda a: a.region.display_name if a.region else ""),
+    (gettext_lazy("Employees"), lambda a: a.size_band or ""),
+    (gettext_lazy("Status"), lambda a: a.get_status_display()),
+    (gettext_lazy("Tier"), lambda a: a.tier),
+    (gettext_lazy("Lead score"), lambda a: a.lead_score),
+    (gettext_lazy("Source"), lambda a: a.get_source_display()),
+    (gettext_lazy("Owner username"), lambda a: a.owner.username if a.owner else ""),
+    (gettext_lazy("Pool team"), lambda a: str(a.pool_team) if a.in_pool else ""),
+    (gettext_lazy("Phone"), lambda a: a.phone),
+    (gettext_lazy("Email"), lambda a: a.email),
+    (gettext_lazy("Website"), lambda a: a.website),
+    (gettext_lazy("Address"), lambda a: a.address),
+    (gettext_lazy("Notes"), lambda a: a.notes),
+    (gettext_lazy("External id"), lambda a: a.external_id),
+    (gettext_lazy("Tags"), lambda a: ", ".join(tag.name for tag in a.tags.all())),
+    (gettext_lazy("Last contacted at"), lambda a: _local_text(a.last_contacted_at)),
+    (gettext_lazy("Created at"), lambda a: _local_text(a.created_at)),
+)
+
+
+def export_filename(file_format: str) -> str:
+    return f"accounts-{timezone.localdate():%Y%m%d}.{file_format}"
+
+
+def _local_text(value: datetime | None) -> str:
+    return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def export_rows(queryset) -> Iterable[list]:
+    """The header and one neutralised row per account, read in chunks of
+    EXPORT_CHUNK_SIZE (the tags of each chunk in one more query)."""
+    yield [str(label) for label, _getter in EXPORT_COLUMNS]
+    for account in queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+        yield [neutralize_cell(getter(account)) for _label, getter in EXPORT_COLUMNS]
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+def export_csv_lines(queryset) -> Iterable[str]:
+    """The export as CSV text, line by line, for a streaming response; a byte order mark
+    first, so spreadsheets read the Chinese text as UTF-8."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff"
+    for row in export_rows(queryset):
+        yield writer.writerow(row)
+
+
+def export_xlsx(queryset) -> bytes:
+    """The export as an XLSX workbook written row by row (openpyxl's write-only mode)."""
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=str(_("Accounts"))[:31])
+    for row in export_rows(queryset):
+        sheet.append(
+            [
+                ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+                for value in row
+            ]
+        )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -24,3 +24,17 @@ def recompute_lead_scores() -> int:
     from customers.services import accounts_recompute_scores
 
     return accounts_recompute_scores()
+
+
+@shared_task
+def check_import(job_id: int) -> None:
+    from customers.services import import_job_check
+
+    import_job_check(job_id=job_id)
+
+
+@shared_task
+def run_import(job_id: int) -> None:
+    from customers.services import import_job_run
+
+    import_job_run(job_id=job_id)

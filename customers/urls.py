@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import path, re_path
 
 from customers import views
 
@@ -9,6 +9,17 @@ urlpatterns = [
     path("accounts/new/", views.account_create, name="account_create"),
     path("accounts/bulk/", views.account_bulk, name="account_bulk"),
     path("accounts/merge/", views.account_merge, name="account_merge"),
+    path("accounts/import/", views.account_import, name="account_import"),
+    re_path(
+        r"^accounts/import/template\.(?P<file_format>csv|xlsx)$",
+        views.import_template,
+        name="import_template",
+    ),
+    path("accounts/imports/<int:pk>/", views.import_job, name="import_job"),
+    path("accounts/imports/<int:pk>/start/", views.import_job_start, name="import_job_start"),
+    re_path(
+        r"^accounts/export\.(?P<file_format>csv|xlsx)$", views.account_export, name="account_export"
+    ),
     path("accounts/<int:pk>/", views.account_detail, name="account_detail"),
     path("accounts/<int:pk>/edit/", views.account_edit, name="account_edit"),
     path("accounts/<int:pk>/delete/", views.account_delete, name="account_delete"),

@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -19,6 +20,7 @@ from customers.forms import (
     AccountMergeForm,
     ContactForm,
     FollowUpForm,
+    ImportUploadForm,
     InteractionForm,
     LeadCaptureForm,
     SnoozeForm,
@@ -563,3 +565,82 @@ def lead_capture(request):
 
 def lead_thanks(request):
     return render(request, "customers/lead_thanks.html")
+
+
+# Import and export
+
+
+@login_required
+def account_import(request):
+    """Upload page: the file is stored as an import job and checked (a dry run); the job
+    page then shows every bad row and offers to import."""
+    form = ImportUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            job = services.import_job_create(by=request.user, upload=form.cleaned_data["file"])
+        except ValidationError as error:
+            form.add_error("file", error.messages)
+        else:
+            return redirect("customers:import_job", pk=job.pk)
+    return render(
+        request,
+        "customers/import.html",
+        {
+            "form": form,
+            "columns": services.IMPORT_COLUMNS,
+            "inline_max": services.INLINE_IMPORT_MAX_ROWS,
+            "jobs": selectors.import_job_list(user=request.user)[:10],
+        },
+    )
+
+
+@login_required
+def import_template(request, file_format):
+    content = services.import_template(file_format=file_format)
+    response = HttpResponse(content, content_type=services.EXPORT_CONTENT_TYPES[file_format])
+    response["Content-Disposition"] = f'attachment; filename="accounts-import.{file_format}"'
+    return response
+
+
+@login_required
+def import_job(request, pk):
+    """The job's progress while it runs (htmx polls the partial), then its result."""
+    job = selectors.import_job_get(user=request.user, pk=pk)
+    template = (
+        "customers/partials/_import_job.html" if request.htmx else "customers/import_job.html"
+    )
+    return render(request, template, {"job": job})
+
+
+@login_required
+@require_POST
+def import_job_start(request, pk):
+    job = selectors.import_job_get(user=request.user, pk=pk)
+    try:
+        services.import_job_start(
+            by=request.user, job=job, valid_only=request.POST.get("mode") == "valid"
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    return redirect("customers:import_job", pk=job.pk)
+
+
+@login_required
+def account_export(request, file_format):
+    """The account list as filtered on the page (visible rows only) as CSV or XLSX."""
+    accounts = selectors.account_list(viewer=request.user, filters=request.GET, request=request)
+    return _export_response(accounts, file_format)
+
+
+def _export_response(accounts, file_format):
+    filename = services.export_filename(file_format)
+    if file_format == "csv":
+        response = StreamingHttpResponse(
+            services.export_csv_lines(accounts), content_type=services.EXPORT_CONTENT_TYPES["csv"]
+        )
+    else:
+        response = HttpResponse(
+            services.export_xlsx(accounts), content_type=services.EXPORT_CONTENT_TYPES["xlsx"]
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

@@ -1,10 +1,11 @@
 """REST endpoints of the customers app. Every queryset comes from customers.selectors (so the
 visibility rule applies) and every write goes through customers.services."""
 
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, serializers, status, viewsets
+from rest_framework import mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -51,6 +52,26 @@ INCLUDE_DELETED = OpenApiParameter(
         "updated_after to pull changes and deletions since the last sync."
     ),
 )
+
+
+class ExportRenderer(renderers.BaseRenderer):
+    """Lets `?format=csv|xlsx` choose the export's file type; the export view writes the
+    file itself."""
+
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data
+
+
+class CSVExportRenderer(ExportRenderer):
+    media_type = "text/csv"
+    format = "csv"
+
+
+class XLSXExportRenderer(ExportRenderer):
+    media_type = services.EXPORT_CONTENT_TYPES["xlsx"]
+    format = "xlsx"
 
 
 def _wants_deleted(request) -> bool:
@@ -132,6 +153,39 @@ class AccountViewSet(TombstoneListMixin, viewsets.ModelViewSet):
             AccountSerializer(account, context=self.get_serializer_context()).data,
             status=status_code,
         )
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("format", OpenApiTypes.STR, enum=["csv", "xlsx"], default="csv")
+        ],
+        responses={
+            (200, "text/csv"): OpenApiTypes.BINARY,
+            (200, XLSXExportRenderer.media_type): OpenApiTypes.BINARY,
+        },
+    )
+    @action(
+        detail=False,
+        methods=["get"],
+        renderer_classes=[CSVExportRenderer, XLSXExportRenderer],
+        pagination_class=None,
+    )
+    def export(self, request):
+        """The visible accounts matching the list filters and ordering, as a CSV or XLSX
+        file; cells that a spreadsheet would run as formulas start with a single quote."""
+        accounts = self.filter_queryset(self.get_queryset())
+        file_format = request.accepted_renderer.format
+        if file_format == "csv":
+            response = StreamingHttpResponse(
+                services.export_csv_lines(accounts),
+                content_type=services.EXPORT_CONTENT_TYPES["csv"],
+            )
+        else:
+            response = HttpResponse(
+                services.export_xlsx(accounts), content_type=services.EXPORT_CONTENT_TYPES["xlsx"]
+            )
+        filename = services.export_filename(file_format)
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
 
     @extend_schema(request=ReleaseSerializer, responses={200: OpenApiTypes.OBJECT})
     @action(detail=True, methods=["post"])
