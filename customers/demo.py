@@ -460,6 +460,10 @@ def seed(log) -> dict:
         ],
         batch_size=500,
     )
+    # The "created" entries of the timelines date from when each account was entered.
+    AccountEvent.objects.update(
+        created_at=Subquery(Account.objects.filter(pk=OuterRef("account_id")).values("created_at"))
+    )
     through = Account.tags.through
     through.objects.bulk_create(
         [

@@ -69,7 +69,7 @@ class AccountForm(forms.ModelForm):
             Region, self.instance.region_id if editing else None
         )
         self.fields["tags"].queryset = Tag.objects.order_by("name")
-        self.fields["tags"].widget.attrs["size"] = 4
+        self.fields["tags"].widget.attrs["size"] = 5
         if is_manager(user) and not (editing and self.instance.owner_id is None):
             self.fields["owner"].queryset = _person_choices(user)
             self.fields["owner"].required = True

@@ -525,3 +525,17 @@ def test_contact_and_pool_lists_queries_do_not_grow(org, client_for):
 
     assert_constant_queries(add, lambda: browser.get("/contacts/"))
     assert_constant_queries(add, lambda: browser.get("/pool/"))
+
+
+@pytest.mark.parametrize("who", ROLES)
+def test_contact_list_and_pages_follow_the_visibility_rule(data, client_for, who):
+    browser = client_for(getattr(data.org, who))
+    sees_sibling = "Sibling Secret Co" in VISIBLE[who]
+    content = browser.get("/contacts/").content.decode()
+    assert "张伟" in content
+    assert ("Hidden Person" in content) == sees_sibling
+    expected = 200 if sees_sibling else 404
+    assert browser.get(f"/contacts/{data.sibling_contact.pk}/").status_code == expected
+    followups = browser.get("/follow-ups/").content.decode()
+    # "My follow-ups" lists the viewer's own work only, even for a manager.
+    assert "Sibling secret task" not in followups
