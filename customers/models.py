@@ -259,6 +259,14 @@ class Account(SoftDeleteModel):
                 condition=Q(owner__isnull=True),
                 name="account_pool_idx",
             ),
+            # The list filtered by industry: the visibility columns and the sort key sit in
+            # the index, so the count and the page's ids come from an index-only scan.
+            models.Index(
+                fields=["industry", "owner", "pool_team"],
+                include=["updated_at", "id"],
+                condition=Q(deleted_at__isnull=True),
+                name="account_industry_list_idx",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -89,6 +90,7 @@ def account_list(request):
         "sort": sort,
         "can_bulk": can_bulk,
         "bulk_form": AccountBulkForm(user=request.user) if can_bulk else None,
+        "now": timezone.now(),
     }
     template = (
         "customers/partials/_account_table.html" if request.htmx else "customers/account_list.html"
@@ -189,6 +191,8 @@ def interaction_log(request, pk):
             if not request.htmx:
                 messages.success(request, _("The interaction was logged."))
                 return redirect("customers:account_detail", pk=account.pk)
+            # Fresh from the database: the log moved the last contact and the score.
+            account = selectors.account_get(viewer=request.user, pk=account.pk)
             form = InteractionForm(account=account)
             context = _detail_context(request, account, interaction_form=form)
             context["logged"] = True

@@ -41,6 +41,7 @@ from customers.filtersets import (
     InteractionFilterSet,
 )
 from customers.models import Account, Contact, Industry, Interaction, Region, Tag
+from salesmgmt.core.api import PageFirstPagination
 from salesmgmt.core.permissions import IsAdminRoleOrReadOnly
 
 INCLUDE_DELETED = OpenApiParameter(
@@ -94,6 +95,7 @@ class AccountViewSet(TombstoneListMixin, viewsets.ModelViewSet):
     visible account answers 400 with the `duplicates`, unless `allow_duplicate` is true."""
 
     filterset_class = AccountFilterSet
+    pagination_class = PageFirstPagination
     ordering_fields = [
         "name",
         "status",

@@ -223,6 +223,10 @@ def test_log_interaction_with_next_step_over_htmx(data, client_for):
     assert "Discussed pricing" in content and "Send the contract" in content
     # The form comes back empty.
     assert 'value="Discussed pricing"' not in content
+    # The header (score, last contact) follows out of band.
+    assert '<p class="header-facts" id="account-header-facts" hx-swap-oob="true">' in content
+    assert "Last contacted" in content
+    assert '<section class="card" id="account-score" hx-swap-oob="true">' in content
     interaction = Interaction.objects.get(subject="Discussed pricing")
     assert interaction.logged_by == data.org.rep_a
     followup = FollowUp.objects.get(title="Send the contract")
