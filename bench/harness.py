@@ -33,12 +33,14 @@ def measure(label: str, func: Callable[[], object], *, repeat: int = 20, warmup:
     samples = []
     with CaptureQueriesContext(connection) as captured:
         func()
+    # Counted now: the captured list is a view of the connection's log, which the loop empties.
+    queries = len(captured.captured_queries)
     for _ in range(repeat):
         reset_queries()
         start = time.perf_counter()
         func()
         samples.append(time.perf_counter() - start)
-    return Timing(label, samples, len(captured.captured_queries))
+    return Timing(label, samples, queries)
 
 
 def raw_sql(sql: str, params: list | tuple = ()) -> Callable[[], list]:
