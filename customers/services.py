@@ -1830,12 +1830,13 @@ def import_job_start(*, by: User, job: ImportJob, valid_only: bool) -> ImportJob
 def import_job_run(*, job_id: int) -> ImportJob:
     """Checks the file again (the data may have changed since the dry run), then writes it
     in one transaction; a job that meets an error writes nothing and keeps the errors."""
-    job = ImportJob.objects.select_related("user").get(pk=job_id)
-    if job.status != ImportJob.Status.QUEUED:
-        return job
-    ImportJob.objects.filter(pk=job.pk).update(
+    # Taking the job is one conditional update, so a task delivered twice imports once.
+    taken = ImportJob.objects.filter(pk=job_id, status=ImportJob.Status.QUEUED).update(
         status=ImportJob.Status.IMPORTING, updated_at=timezone.now()
     )
+    job = ImportJob.objects.select_related("user").get(pk=job_id)
+    if not taken:
+        return job
     checked = import_check(by=job.user, rows=_job_rows(job), progress=_job_progress(job))
     job.errors = _row_errors(checked)
     job.finished_at = timezone.now()

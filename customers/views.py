@@ -631,9 +631,11 @@ def import_job_start(request, pk):
 
 @login_required
 def account_export(request, file_format):
-    """The account list as filtered on the page (visible rows only) as CSV or XLSX."""
+    """The account list as filtered and sorted on the page (visible rows only) as CSV or
+    XLSX."""
+    sort = request.GET.get("sort") if request.GET.get("sort") in ACCOUNT_SORTS else DEFAULT_SORT
     accounts = selectors.account_list(viewer=request.user, filters=request.GET, request=request)
-    return _export_response(accounts, file_format)
+    return _export_response(accounts.order_by(*ACCOUNT_SORTS[sort]), file_format)
 
 
 def _export_response(accounts, file_format):

@@ -5,7 +5,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, renderers, serializers, status, viewsets
+from rest_framework import generics, mixins, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -242,7 +242,9 @@ class AccountViewSet(TombstoneListMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["get"])
     def timeline(self, request, pk=None):
         """Interactions, follow-ups and events of the account, newest first."""
-        entries = selectors.account_timeline(viewer=request.user, account=self.get_object())
+        # The visible account by id alone: get_object() would also build the list's filters.
+        account = generics.get_object_or_404(self.get_queryset(), pk=pk)
+        entries = selectors.account_timeline(viewer=request.user, account=account)
         return Response(TimelineEntrySerializer(entries, many=True).data)
 
     @extend_schema(request=AccountReassignSerializer, responses=AccountSerializer)

@@ -218,6 +218,10 @@ def test_large_files_run_in_celery_tasks_with_progress(
     assert seen == [2, 4, 5]
     assert Account.objects.filter(external_id__startswith="BIG-", source="import").count() == 5
 
+    # A task delivered twice (a worker died before acknowledging it) imports once.
+    services.import_job_run(job_id=job.pk)
+    assert Account.objects.filter(external_id__startswith="BIG-").count() == 5
+
 
 def test_unreadable_files_and_missing_headers_are_clear_errors(org):
     with pytest.raises(ValidationError, match="CSV or XLSX"):
@@ -340,6 +344,8 @@ def test_export_honours_the_list_filters(two_teams, client_for):
     assert names_of(rows) == {"Mine", "Sibling"}
     rows = read_csv(client.get(export_url("csv", "?status=customer&q=sibling")))
     assert names_of(rows) == {"Sibling"}
+    rows = read_csv(client.get(export_url("csv", "?sort=name")))
+    assert [row[1] for row in rows[1:]] == ["Also mine", "Mine", "Sibling"]
 
 
 def test_api_export_with_filters_and_visibility(two_teams, token_client):
