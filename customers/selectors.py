@@ -20,6 +20,7 @@ from customers.models import (
     Account,
     AccountEvent,
     Contact,
+    CustomerSettings,
     FollowUp,
     ImportJob,
     Interaction,
@@ -334,3 +335,21 @@ def import_job_list(*, user: User) -> QuerySet:
 
 def import_job_get(*, user: User, pk) -> ImportJob:
     return get_object_or_404(import_job_list(user=user), pk=pk)
+
+
+@dataclass(frozen=True)
+class ClaimAllowance:
+    owned: int
+    cap: int
+
+    @property
+    def left(self) -> int:
+        return max(self.cap - self.owned, 0)
+
+
+def pool_claim_allowance(*, user: User) -> ClaimAllowance:
+    """How many accounts the user owns against the admin's claim cap, for the pool page."""
+    return ClaimAllowance(
+        owned=Account.objects.filter(owner=user).count(),
+        cap=CustomerSettings.load().pool_claim_cap,
+    )

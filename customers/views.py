@@ -324,7 +324,11 @@ def pool(request):
     page = Paginator(selectors.pool_list(viewer=request.user), PAGE_SIZE).get_page(
         request.GET.get("page")
     )
-    return render(request, "customers/pool.html", {"page": page})
+    return render(
+        request,
+        "customers/pool.html",
+        {"page": page, "allowance": selectors.pool_claim_allowance(user=request.user)},
+    )
 
 
 @login_required

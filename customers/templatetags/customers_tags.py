@@ -17,7 +17,13 @@ def sort_link(context, label, key, current):
     arrow = ""
     if active:
         arrow = " ↓" if current.startswith("-") else " ↑"
-    return format_html('<a href="?{}">{}{}</a>', query.urlencode(), label, arrow)
+    # With htmx only the table is swapped; without it the link reloads the page.
+    return format_html(
+        '<a href="?{0}" hx-get="?{0}" hx-target="#account-table" hx-push-url="true">{1}{2}</a>',
+        query.urlencode(),
+        label,
+        arrow,
+    )
 
 
 @register.filter

@@ -606,3 +606,17 @@ def test_editing_with_bad_input_changes_nothing(data, client_for):
         assert response.status_code == 400, bad
         assert 'class="field has-error"' in response.content.decode(), bad
     assert Account.objects.values().get(pk=data.mine.pk) == before
+
+
+def test_pool_page_shows_the_claim_allowance(data, client_for):
+    content = client_for(data.org.rep_a).get("/pool/").content.decode()
+    assert "You own 1 of at most 200 accounts: you can claim 199 more." in content
+
+
+def test_sort_links_keep_the_filters_and_swap_the_table(data, client_for):
+    browser = client_for(data.org.east_mgr)
+    content = browser.get("/accounts/?status=prospect&sort=name").content.decode()
+    assert 'href="?status=prospect&amp;sort=-name"' in content
+    assert 'hx-get="?status=prospect&amp;sort=-name" hx-target="#account-table"' in content
+    partial = browser.get("/accounts/?sort=-score", HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="sort-input" value="-score" hx-swap-oob="true"' in partial
