@@ -344,7 +344,12 @@ def account_claim(request, pk):
         return render(
             request,
             "customers/partials/_pool_row.html",
-            {"account": account, "claimed": not error_text, "error": error_text},
+            {
+                "account": account,
+                "claimed": not error_text,
+                "error": error_text,
+                "allowance": selectors.pool_claim_allowance(user=request.user),
+            },
         )
     if error_text:
         messages.error(request, error_text)

@@ -219,11 +219,10 @@ def _weighted(raw) -> Decimal:
     return (Decimal(str(raw or 0)) / 100).quantize(CENT, ROUND_HALF_UP)
 
 
-def amount_times_probability() -> ExpressionWrapper:
-    return ExpressionWrapper(
-        F("amount") * Coalesce("probability_override", "stage__win_probability"),
-        output_field=DecimalField(max_digits=20, decimal_places=2),
-    )
+AMOUNT_TIMES_PROBABILITY = ExpressionWrapper(
+    F("amount") * Coalesce("probability_override", "stage__win_probability"),
+    output_field=DecimalField(max_digits=20, decimal_places=2),
+)
 
 
 # Funnel
@@ -285,8 +284,8 @@ def _in_stage_now(deals: QuerySet, now: datetime, *extra: str):
         .values("stage_id", *extra)
         .annotate(
             count=Count("id"),
-            amount_total=Sum("amount"),
-            weighted=Sum(amount_times_probability()),
+            amount=Sum("amount"),
+            weighted=Sum(AMOUNT_TIMES_PROBABILITY),
             over_sla=Count("id", filter=Q(stage_due_at__lte=now)),
         )
         .order_by()
@@ -354,7 +353,7 @@ def funnel(
                 "is_won": stage.is_won,
                 "sla_days": stage.sla_days,
                 "in_stage_count": current.get("count", 0),
-                "in_stage_amount": _money(current.get("amount_total")),
+                "in_stage_amount": _money(current.get("amount")),
                 "weighted_amount": _weighted(current.get("weighted")),
                 "over_sla": current.get("over_sla", 0),
                 "entered": flow["entered"],
@@ -458,7 +457,7 @@ def funnel_rows_by_owner(*, pipeline: Pipeline, day: date, now: datetime) -> lis
                 "team_id": teams.get(owner_id),
                 "stage_id": stage.pk,
                 "in_stage_count": now_row.get("count", 0),
-                "in_stage_amount": _money(now_row.get("amount_total")),
+                "in_stage_amount": _money(now_row.get("amount")),
                 "weighted_amount": _weighted(now_row.get("weighted")),
                 "over_sla_count": now_row.get("over_sla", 0),
                 "entered": flow["entered"],
@@ -518,7 +517,7 @@ def _win_rates(deals: QuerySet, today: date, *extra: str) -> dict:
         closed_at__lte=today,
     )
     rows = (
-        StageChange.objects.filter(deal__in=closed.values("pk"), to_stage__is_lost=False)
+        StageChange.objects.filter(deal__in=closed.values("pk"))
         .values("to_stage_id", *[f"deal__{name}" for name in extra])
         .annotate(
             total=Count("deal", distinct=True),
@@ -543,7 +542,7 @@ def _forecast_figures(open_rows, rates: dict, probabilities: dict, key=()) -> di
         "win_rate": ZERO,
     }
     for row in open_rows:
-        amount = Decimal(str(row["amount_total"] or 0))
+        amount = Decimal(str(row["amount"] or 0))
         category = row["forecast_category"]
         if category in ("commit", "best_case", "pipeline"):
             figures[category] += amount
@@ -565,7 +564,7 @@ def _open_rows(deals: QuerySet, start: date, end: date, *extra: str):
     return (
         _open_in_period(deals, start, end)
         .values("stage_id", "forecast_category", *extra)
-        .annotate(amount_total=Sum("amount"), weighted=Sum(amount_times_probability()))
+        .annotate(amount=Sum("amount"), weighted=Sum(AMOUNT_TIMES_PROBABILITY))
         .order_by()
     )
 

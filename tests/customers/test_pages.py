@@ -345,6 +345,9 @@ def test_release_and_claim(data, client_for):
     assert "You released this account recently" in content
     response = browser.post(f"/accounts/{data.pool_a.pk}/claim/", HTTP_HX_REQUEST="true")
     assert "Claimed" in response.content.decode()
+    # The allowance above the table follows out of band.
+    assert 'id="claim-allowance" class="allowance" hx-swap-oob="true"' in response.content.decode()
+    assert "You own 1 of at most 200 accounts" in response.content.decode()
     data.pool_a.refresh_from_db()
     assert data.pool_a.owner == data.org.rep_a
 
