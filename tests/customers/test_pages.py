@@ -623,3 +623,24 @@ def test_sort_links_keep_the_filters_and_swap_the_table(data, client_for):
     assert 'hx-get="?status=prospect&amp;sort=-name" hx-target="#account-table"' in content
     partial = browser.get("/accounts/?sort=-score", HTTP_HX_REQUEST="true").content.decode()
     assert 'id="sort-input" value="-score" hx-swap-oob="true"' in partial
+
+
+def test_a_manager_reassigns_on_the_edit_page_within_their_people(data, client_for):
+    manager = client_for(data.org.sup_a)
+    form = {"name": "华为技术", "status": "prospect", "source": "manual"}
+    response = manager.post(
+        f"/accounts/{data.mine.pk}/edit/", {**form, "owner": data.org.rep_a1.pk}
+    )
+    assert response.status_code == 302
+    data.mine.refresh_from_db()
+    assert data.mine.owner == data.org.rep_a1
+    data.mine_followup.refresh_from_db()
+    assert data.mine_followup.assignee == data.org.rep_a1  # open follow-ups move along
+    # Someone outside sup_a's people is not a choice.
+    response = manager.post(f"/accounts/{data.mine.pk}/edit/", {**form, "owner": data.org.rep_b.pk})
+    assert response.status_code == 400
+    data.mine.refresh_from_db()
+    assert data.mine.owner == data.org.rep_a1
+    # A rep's edit page has no owner field at all.
+    rep_page = client_for(data.org.rep_a1).get(f"/accounts/{data.mine.pk}/edit/").content.decode()
+    assert 'name="owner"' not in rep_page
