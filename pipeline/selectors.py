@@ -90,6 +90,15 @@ def deal_list(*, viewer: User, filters: dict | None = None, request=None) -> Que
     return DealFilterSet(filters, queryset=qs, request=request).qs
 
 
+def deal_list_with_deleted(*, viewer: User) -> QuerySet:
+    """The visible deals including soft-deleted ones, for sync clients' tombstones."""
+    return (
+        Deal.all_objects.visible_to(viewer)
+        .select_related(*DEAL_ROW_RELATED)
+        .prefetch_related("competitors")
+    )
+
+
 def deal_get(*, viewer: User, pk) -> Deal:
     return get_object_or_404(deal_list(viewer=viewer), pk=pk)
 
@@ -219,10 +228,11 @@ def _weighted(raw) -> Decimal:
     return (Decimal(str(raw or 0)) / 100).quantize(CENT, ROUND_HALF_UP)
 
 
-AMOUNT_TIMES_PROBABILITY = ExpressionWrapper(
-    F("amount") * Coalesce("probability_override", "stage__win_probability"),
-    output_field=DecimalField(max_digits=20, decimal_places=2),
-)
+def amount_times_probability() -> ExpressionWrapper:
+    return ExpressionWrapper(
+        F("amount") * Coalesce("probability_override", "stage__win_probability"),
+        output_field=DecimalField(max_digits=20, decimal_places=2),
+    )
 
 
 # Funnel
@@ -284,8 +294,8 @@ def _in_stage_now(deals: QuerySet, now: datetime, *extra: str):
         .values("stage_id", *extra)
         .annotate(
             count=Count("id"),
-            amount=Sum("amount"),
-            weighted=Sum(AMOUNT_TIMES_PROBABILITY),
+            amount_total=Sum("amount"),
+            weighted=Sum(amount_times_probability()),
             over_sla=Count("id", filter=Q(stage_due_at__lte=now)),
         )
         .order_by()
@@ -353,7 +363,7 @@ def funnel(
                 "is_won": stage.is_won,
                 "sla_days": stage.sla_days,
                 "in_stage_count": current.get("count", 0),
-                "in_stage_amount": _money(current.get("amount")),
+                "in_stage_amount": _money(current.get("amount_total")),
                 "weighted_amount": _weighted(current.get("weighted")),
                 "over_sla": current.get("over_sla", 0),
                 "entered": flow["entered"],
@@ -457,7 +467,7 @@ def funnel_rows_by_owner(*, pipeline: Pipeline, day: date, now: datetime) -> lis
                 "team_id": teams.get(owner_id),
                 "stage_id": stage.pk,
                 "in_stage_count": now_row.get("count", 0),
-                "in_stage_amount": _money(now_row.get("amount")),
+                "in_stage_amount": _money(now_row.get("amount_total")),
                 "weighted_amount": _weighted(now_row.get("weighted")),
                 "over_sla_count": now_row.get("over_sla", 0),
                 "entered": flow["entered"],
@@ -517,7 +527,7 @@ def _win_rates(deals: QuerySet, today: date, *extra: str) -> dict:
         closed_at__lte=today,
     )
     rows = (
-        StageChange.objects.filter(deal__in=closed.values("pk"))
+        StageChange.objects.filter(deal__in=closed.values("pk"), to_stage__is_lost=False)
         .values("to_stage_id", *[f"deal__{name}" for name in extra])
         .annotate(
             total=Count("deal", distinct=True),
@@ -542,7 +552,7 @@ def _forecast_figures(open_rows, rates: dict, probabilities: dict, key=()) -> di
         "win_rate": ZERO,
     }
     for row in open_rows:
-        amount = Decimal(str(row["amount"] or 0))
+        amount = Decimal(str(row["amount_total"] or 0))
         category = row["forecast_category"]
         if category in ("commit", "best_case", "pipeline"):
             figures[category] += amount
@@ -564,7 +574,7 @@ def _open_rows(deals: QuerySet, start: date, end: date, *extra: str):
     return (
         _open_in_period(deals, start, end)
         .values("stage_id", "forecast_category", *extra)
-        .annotate(amount=Sum("amount"), weighted=Sum(AMOUNT_TIMES_PROBABILITY))
+        .annotate(amount_total=Sum("amount"), weighted=Sum(amount_times_probability()))
         .order_by()
     )
 

@@ -1,7 +1,7 @@
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
-from customers.api.serializers import VisibleAccountField, VisibleContactField
+from customers.api.serializers import TombstoneMixin, VisibleAccountField, VisibleContactField
 from pipeline import selectors
 from pipeline.models import (
     AssignmentRule,
@@ -116,7 +116,7 @@ class PipelineSettingsSerializer(serializers.ModelSerializer):
         fields = ["first_contact_sla_hours"]
 
 
-class DealListSerializer(serializers.ModelSerializer):
+class DealListSerializer(TombstoneMixin, serializers.ModelSerializer):
     """A list row: related records as ids and names, never nested lists."""
 
     owner_name = serializers.CharField(source="owner.display_name", read_only=True)

@@ -8,13 +8,14 @@ write (PUT, PATCH, move, reopen) with an If-Match header naming an older version
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError as DRFValidationError
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from customers.api.views import INCLUDE_DELETED
 from pipeline import selectors, services
 from pipeline.api.serializers import (
     AssignmentRuleSerializer,
@@ -51,6 +52,10 @@ class IsAdminRole(permissions.BasePermission):
 
 class PreconditionFailed(Exception):
     pass
+
+
+def wants_deleted(request) -> bool:
+    return request.query_params.get("include_deleted", "").lower() in {"1", "true", "yes"}
 
 
 def etag_for(deal) -> str:
@@ -140,6 +145,7 @@ class AssignmentRuleViewSet(ConfigViewSet):
     queryset = AssignmentRule.objects.select_related("user", "team", "last_assignee")
 
 
+@extend_schema_view(list=extend_schema(parameters=[INCLUDE_DELETED]))
 class DealViewSet(viewsets.ModelViewSet):
     """Deals the caller may see. Creating one without `owner` lets the assignment rules
     choose (else the caller owns it). The detail's ETag names its version (see the module
@@ -150,6 +156,8 @@ class DealViewSet(viewsets.ModelViewSet):
     ordering = ["-updated_at", "-id"]
 
     def get_queryset(self):
+        if self.action == "list" and wants_deleted(self.request):
+            return selectors.deal_list_with_deleted(viewer=self.request.user)
         return selectors.deal_list(viewer=self.request.user)
 
     def get_serializer_class(self):
