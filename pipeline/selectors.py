@@ -50,12 +50,23 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Sum,
+)
 from django.db.models.functions import Coalesce
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
+from customers.models import Account, Interaction
 from pipeline.filtersets import DealFilterSet
 from pipeline.models import (
     Deal,
@@ -63,12 +74,16 @@ from pipeline.models import (
     ForecastSnapshot,
     FunnelSnapshot,
     Pipeline,
+    PipelineSettings,
     Stage,
     StageChange,
 )
 from teams.models import Team, User
 from teams.selectors import managed_team_paths, visible_user_ids
 
+# A "new" lead or deal is checked for its first contact only this long after its SLA ran
+# out, so importing old records does not flood managers with alerts.
+FIRST_CONTACT_LOOKBACK = timedelta(days=7)
 DEAL_ROW_RELATED = ("owner", "stage", "pipeline", "account", "contact", "product_category")
 CENT = Decimal("0.01")
 BOTTLENECK_POINTS = Decimal("10")
@@ -118,6 +133,112 @@ def stages_of(pipeline: Pipeline) -> list[Stage]:
 
 def default_pipeline() -> Pipeline:
     return Pipeline.objects.get(is_default=True)
+
+
+def board(*, viewer: User, pipeline: Pipeline, filters: dict | None = None, request=None):
+    """The kanban board: one column per stage of the pipeline (lost last) with the count and
+    amount of the visible open deals in it (one aggregate query) and the deals themselves
+    (one query plus the competitors' prefetch), filtered like the deal list."""
+    deals = deal_list(viewer=viewer, filters=filters, request=request).filter(
+        pipeline=pipeline, status=Deal.Status.OPEN
+    )
+    totals = {
+        row["stage_id"]: row
+        for row in deals.values("stage_id")
+        .annotate(count=Count("id"), amount_total=Sum("amount"))
+        .order_by()
+    }
+    by_stage: dict[int, list[Deal]] = defaultdict(list)
+    for deal in deals.order_by("stage_entered_at", "pk"):
+        by_stage[deal.stage_id].append(deal)
+    return [
+        {
+            "stage": stage,
+            "count": totals.get(stage.pk, {}).get("count", 0),
+            "amount": _money(totals.get(stage.pk, {}).get("amount_total")),
+            "deals": by_stage.get(stage.pk, []),
+        }
+        for stage in stages_of(pipeline)
+        if not stage.is_closed
+    ]
+
+
+def deals_closing(*, viewer: User, start: date, end: date) -> QuerySet:
+    """Visible open deals expected to close between `start` and `end` (local dates,
+    included), the soonest first: "closing this month" on the rep's home."""
+    return (
+        deal_list(viewer=viewer)
+        .filter(status=Deal.Status.OPEN, expected_close__gte=start, expected_close__lte=end)
+        .order_by("expected_close", "pk")
+    )
+
+
+def deals_by_stage(*, viewer: User, pipeline: Pipeline, owner: User | None = None) -> list[dict]:
+    """Per open stage, the count and amount of the visible open deals (of `owner` when
+    given): "my deals by stage"."""
+    deals = Deal.objects.visible_to(viewer).filter(pipeline=pipeline, status=Deal.Status.OPEN)
+    if owner is not None:
+        deals = deals.filter(owner=owner)
+    totals = {
+        row["stage_id"]: row
+        for row in deals.values("stage_id")
+        .annotate(count=Count("id"), amount_total=Sum("amount"))
+        .order_by()
+    }
+    return [
+        {
+            "stage": stage,
+            "count": totals.get(stage.pk, {}).get("count", 0),
+            "amount": _money(totals.get(stage.pk, {}).get("amount_total")),
+        }
+        for stage in stages_of(pipeline)
+        if not stage.is_closed
+    ]
+
+
+def first_contact_overdue_deals(*, now: datetime, hours: int) -> QuerySet:
+    """Open deals created more than `hours` ago (and not longer than the look-back before
+    that) whose account has had no interaction since the deal was created."""
+    cutoff = now - timedelta(hours=hours)
+    return (
+        Deal.objects.open()
+        .filter(created_at__lte=cutoff, created_at__gt=cutoff - FIRST_CONTACT_LOOKBACK)
+        .exclude(
+            Exists(
+                Interaction.objects.filter(
+                    account=OuterRef("account"), occurred_at__gte=OuterRef("created_at")
+                )
+            )
+        )
+    )
+
+
+def first_contact_overdue_leads(*, now: datetime, hours: int) -> QuerySet:
+    """Owned lead accounts created more than `hours` ago (within the look-back) that have no
+    interaction at all."""
+    cutoff = now - timedelta(hours=hours)
+    return Account.objects.filter(
+        status=Account.Status.LEAD,
+        owner__isnull=False,
+        created_at__lte=cutoff,
+        created_at__gt=cutoff - FIRST_CONTACT_LOOKBACK,
+    ).exclude(Exists(Interaction.objects.filter(account=OuterRef("pk"))))
+
+
+def over_sla_leads(*, viewer: User, now: datetime | None = None) -> dict[str, QuerySet]:
+    """The visible leads and new deals past the first-contact SLA, for the dashboard."""
+    now = now or timezone.now()
+    hours = PipelineSettings.load().first_contact_sla_hours
+    return {
+        "deals": first_contact_overdue_deals(now=now, hours=hours)
+        .filter(pk__in=Deal.objects.visible_to(viewer).values("pk"))
+        .select_related(*DEAL_ROW_RELATED)
+        .order_by("created_at", "pk"),
+        "leads": first_contact_overdue_leads(now=now, hours=hours)
+        .filter(pk__in=Account.objects.visible_to(viewer).values("pk"))
+        .select_related("owner")
+        .order_by("created_at", "pk"),
+    }
 
 
 # Scopes
@@ -507,6 +628,19 @@ def _snapshot_scope(qs: QuerySet, viewer: User, scope: Scope) -> QuerySet:
     if scope.kind == "team":
         return qs.filter(owner__team__path__startswith=scope.team.path)
     return qs
+
+
+def forecast_trend(*, viewer: User, scope: Scope, period: str = "month", on: date | None = None):
+    """The scope's forecast as snapshotted on each day of the period so far (sums of the
+    owners' snapshot rows), for the forecast-over-the-period chart."""
+    start, _end = period_bounds(period, on or timezone.localdate())
+    return (
+        _snapshot_scope(ForecastSnapshot.objects.all(), viewer, scope)
+        .filter(period_kind=period, period_start=start)
+        .values("taken_on")
+        .annotate(**{name: Sum(name) for name in SNAPSHOT_FIGURES})
+        .order_by("taken_on")
+    )
 
 
 # Forecast

@@ -20,7 +20,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from customers.models import Account, Contact, Interaction
+from customers.models import Account, Contact
 from customers.services import account_link
 from pipeline import selectors
 from pipeline.models import (
@@ -41,9 +41,6 @@ from teams.selectors import is_manager, manager_of, user_can_see
 from teams.services import notify, validate_assignable
 
 UNSET = object()
-# A "new" lead or deal is checked for its first contact only this long after its SLA ran
-# out, so importing old records does not flood managers with alerts.
-FIRST_CONTACT_LOOKBACK = timedelta(days=7)
 DAY_SECONDS = Decimal(86400)
 
 
@@ -552,20 +549,11 @@ def check_first_contact_sla(*, now: datetime | None = None) -> int:
     nothing twice."""
     now = now or timezone.now()
     hours = PipelineSettings.load().first_contact_sla_hours
-    cutoff = now - timedelta(hours=hours)
-    floor = cutoff - FIRST_CONTACT_LOOKBACK
     managers: dict[int, User | None] = {}
     sent = 0
     deals = (
-        Deal.objects.open()
-        .filter(first_contact_alerted_at__isnull=True, created_at__lte=cutoff, created_at__gt=floor)
-        .exclude(
-            Exists(
-                Interaction.objects.filter(
-                    account=OuterRef("account"), occurred_at__gte=OuterRef("created_at")
-                )
-            )
-        )
+        selectors.first_contact_overdue_deals(now=now, hours=hours)
+        .filter(first_contact_alerted_at__isnull=True)
         .select_related("owner", "owner__team", "account")
         .order_by("pk")
     )
@@ -585,13 +573,7 @@ def check_first_contact_sla(*, now: datetime | None = None) -> int:
             ):
                 sent += 1
     leads = (
-        Account.objects.filter(
-            status=Account.Status.LEAD,
-            owner__isnull=False,
-            created_at__lte=cutoff,
-            created_at__gt=floor,
-        )
-        .exclude(Exists(Interaction.objects.filter(account=OuterRef("pk"))))
+        selectors.first_contact_overdue_leads(now=now, hours=hours)
         .exclude(Exists(LeadContactAlert.objects.filter(account=OuterRef("pk"))))
         .select_related("owner", "owner__team")
         .order_by("pk")
