@@ -11,6 +11,7 @@ from customers.models import (
     Contact,
     CustomerSettings,
     FollowUp,
+    ImportJob,
     Industry,
     Interaction,
     LeadScoringRule,
@@ -220,4 +221,30 @@ class AccountMergeAdmin(admin.ModelAdmin):
     readonly_fields = ["survivor", "merged", "merged_by", "merged_at", "counts", "snapshot"]
 
     def has_add_permission(self, request):
+        return False
+
+
+@admin.register(ImportJob)
+class ImportJobAdmin(admin.ModelAdmin):
+    """Imports are started and written from the import page; here they can be looked up."""
+
+    list_display = [
+        "original_name",
+        "user",
+        "status",
+        "total",
+        "valid_rows",
+        "created_accounts",
+        "created_contacts",
+        "created_at",
+    ]
+    list_filter = ["status"]
+    search_fields = ["original_name", "user__username"]
+    list_select_related = ["user"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
         return False

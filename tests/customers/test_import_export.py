@@ -243,6 +243,15 @@ def test_template_files_list_every_column_and_import_cleanly(org):
         assert checked[1].account is None and checked[1].account_row == 2
 
 
+def test_csv_from_a_chinese_excel_is_read_as_gb18030(org):
+    content = "客户名称,行业,联系人\n华信科技,制造业,王伟\n".encode("gb18030")
+    rows = services.import_read_file(content=content, filename="客户.csv")
+    assert rows == [(2, {"account_name": "华信科技", "industry": "制造业", "contact_name": "王伟"})]
+    checked = services.import_check(by=org.rep_a, rows=rows)
+    assert checked[0].errors == []
+    assert checked[0].account["industry"].code == "manufacturing"
+
+
 def test_neutralised_cells_come_back_as_their_text(org):
     rows = services.import_read_file(
         content=csv_bytes([["'=Co", "", "", "", "", "", "'+86 21 5555 0100", "", "", ""]]),
@@ -422,3 +431,15 @@ def test_anonymous_cannot_export_or_import(client, api_client):
         assert response.status_code == 302
         assert reverse("teams:login") in response["Location"]
     assert api_client.get("/api/v1/accounts/export/?format=csv").status_code == 401
+
+
+def test_admins_look_imports_up_in_the_admin(org, client_for):
+    job = services.import_job_create(
+        by=org.rep_a, upload=upload(csv_bytes([["Admin Seen Co"] + [""] * 9]))
+    )
+    client = client_for(org.root)
+    response = client.get(reverse("admin:customers_importjob_changelist"))
+    assert response.status_code == 200
+    assert job.original_name in response.content.decode()
+    detail = client.get(reverse("admin:customers_importjob_change", args=[job.pk]))
+    assert detail.status_code == 200
