@@ -56,10 +56,13 @@ class PipelineAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         services.pipeline_save(by=request.user, pipeline=obj)
 
+    def delete_model(self, request, obj):
+        services.config_delete(by=request.user, instance=obj)
+
     def save_formset(self, request, form, formset, change):
         stages = formset.save(commit=False)
         for stage in formset.deleted_objects:
-            stage.delete()
+            services.config_delete(by=request.user, instance=stage)
         for stage in stages:
             services.stage_save(by=request.user, stage=stage)
         formset.save_m2m()

@@ -769,6 +769,13 @@ def config_delete(*, by: User | None, instance) -> None:
     """Deletes a configuration row; one still in use is switched off instead when it can
     be, otherwise the deletion is refused."""
     _require_admin(by)
+    if isinstance(instance, Pipeline) and instance.is_default:
+        raise ValidationError(_("Make another pipeline the default before deleting this one."))
+    if isinstance(instance, Competitor) and Deal.all_objects.filter(competitors=instance).exists():
+        # Deleting would silently drop it from the deals' history; switch it off instead.
+        instance.active = False
+        instance.save(update_fields=["active", "updated_at"])
+        return
     try:
         with transaction.atomic():
             instance.delete()

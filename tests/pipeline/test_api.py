@@ -316,3 +316,18 @@ def test_sync_clients_see_deletions_as_tombstones(data):
     (row,) = response.json()["results"]
     assert row["id"] == data.mine.pk and row["deleted"] is True
     assert ids(client.get("/api/v1/deals/")) == set()
+
+
+def test_the_default_pipeline_cannot_be_deleted_and_one_in_use_is_switched_off(data):
+    admin = client_as(data.org.admin)
+    default = data.stages["demo"].pipeline
+    assert admin.delete(f"/api/v1/pipelines/{default.pk}/").status_code == 400
+    assert Deal.objects.filter(pipeline=default).exists()
+    rival = CompetitorFactory()
+    data.mine.competitors.add(rival)
+    assert admin.delete(f"/api/v1/competitors/{rival.pk}/").status_code == 204
+    rival.refresh_from_db()
+    assert rival.active is False and list(data.mine.competitors.all()) == [rival]
+    unused = CompetitorFactory()
+    assert admin.delete(f"/api/v1/competitors/{unused.pk}/").status_code == 204
+    assert not type(unused).objects.filter(pk=unused.pk).exists()
