@@ -72,6 +72,7 @@ def run(scale: float, repeat: int) -> bool:
     from django.core.signals import request_started
     from django.db import connection, reset_queries
     from django.test import Client
+    from django.urls import reverse
 
     from bench.customers import Sizes, generate_customers
     from bench.harness import measure, raw_sql, report, timed
@@ -177,7 +178,14 @@ def run(scale: float, repeat: int) -> bool:
     baseline = measure(
         "raw", raw_sql(timeline_sql, [account_id, account_id, account_id]), repeat=repeat
     )
-    results.append(report("account timeline", subject, baseline, target_ratio=TARGET_RATIO))
+    results.append(report("account timeline (API)", subject, baseline, target_ratio=TARGET_RATIO))
+    # The account page renders the same timeline with the header, contacts and score.
+    page = measure(
+        "page", api(reverse("customers:account_detail", args=[account_id])), repeat=repeat
+    )
+    results.append(
+        report("account page with timeline (HTML)", page, baseline, target_ratio=TARGET_RATIO)
+    )
 
     for term in ("hxkj", "shanghai", "13900000"):
         search_sql = (
