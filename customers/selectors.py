@@ -1,6 +1,7 @@
 """Reads of the customers app. Every one starts from `visible_to(user)` (DESIGN.md §4)."""
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -148,14 +149,36 @@ def score_explain(*, account: Account) -> scoring.Score:
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    kind: str  # "interaction", "follow_up" or "event"
+    """One line of an account's timeline. The customers kinds ("interaction", "follow_up",
+    "event") are drawn from their item; entries from other apps' sources carry their own
+    label, title, link, author and details."""
+
+    kind: str
     at: datetime
     item: object
+    label: str = ""
+    title: str = ""
+    url: str = ""
+    by: User | None = None
+    detail: dict = field(default_factory=dict)
+
+
+TimelineSource = Callable[[User, Account, int], list[TimelineEntry]]
+_timeline_sources: list[TimelineSource] = []
+
+
+def register_timeline_source(func: TimelineSource) -> TimelineSource:
+    """Lets a higher app (the pipeline's deals, say) add its entries to account timelines;
+    the source gets the viewer, the visible account and the limit, and applies visibility
+    to its own records."""
+    if func not in _timeline_sources:
+        _timeline_sources.append(func)
+    return func
 
 
 def account_timeline(*, viewer: User, account: Account, limit: int = 100) -> list[TimelineEntry]:
-    """Interactions, follow-ups and events of a visible account, newest first, in three
-    queries whatever the account's history."""
+    """Interactions, follow-ups, events and the registered sources' entries (deals) of a
+    visible account, newest first, in a fixed number of queries whatever its history."""
     account = account_get(viewer=viewer, pk=account.pk)
     interactions = (
         Interaction.objects.filter(account=account)
@@ -175,6 +198,8 @@ def account_timeline(*, viewer: User, account: Account, limit: int = 100) -> lis
     entries = [TimelineEntry("interaction", item.occurred_at, item) for item in interactions]
     entries += [TimelineEntry("follow_up", item.due_at, item) for item in followups]
     entries += [TimelineEntry("event", item.created_at, item) for item in events]
+    for source in _timeline_sources:
+        entries += source(viewer, account, limit)
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit]
 

@@ -7,7 +7,9 @@ class PipelineConfig(AppConfig):
     verbose_name = _("Pipeline")
 
     def ready(self):
+        from customers.selectors import register_timeline_source
         from customers.services import register_account_merger
+        from pipeline.selectors import account_deal_timeline
         from pipeline.services import merge_account_deals, reassign_pipeline_ownership
         from teams.services import register_ownership_reassigner
 
@@ -15,3 +17,5 @@ class PipelineConfig(AppConfig):
         # rest of what they own.
         register_account_merger(merge_account_deals)
         register_ownership_reassigner(reassign_pipeline_ownership)
+        # An account's timeline shows the history of its deals.
+        register_timeline_source(account_deal_timeline)

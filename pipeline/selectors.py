@@ -60,13 +60,17 @@ from django.db.models import (
     Q,
     QuerySet,
     Sum,
+    Window,
 )
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, RowNumber
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext_lazy
 
 from customers.models import Account, Interaction
+from customers.selectors import TimelineEntry
 from pipeline.filtersets import DealFilterSet
 from pipeline.models import (
     Deal,
@@ -127,6 +131,51 @@ def deal_history(*, deal: Deal) -> QuerySet:
     )
 
 
+def deal_link(deal_id: int) -> str:
+    """The deal page when the pages are installed, else the deal's API resource."""
+    try:
+        return reverse("pipeline:deal_detail", args=[deal_id])
+    except NoReverseMatch:
+        return reverse("deal-detail", args=[deal_id])
+
+
+DEAL_TIMELINE_LABELS = {
+    StageChange.Kind.CREATED: gettext_lazy("Deal created"),
+    StageChange.Kind.MOVE: gettext_lazy("Deal moved"),
+    StageChange.Kind.WON: gettext_lazy("Deal won"),
+    StageChange.Kind.LOST: gettext_lazy("Deal lost"),
+    StageChange.Kind.REOPEN: gettext_lazy("Deal reopened"),
+}
+
+
+def account_deal_timeline(viewer: User, account: Account, limit: int) -> list[TimelineEntry]:
+    """The account's deals on its timeline: every creation, move, win, loss and reopening of
+    the deals on it that the viewer sees, newest first, in one query."""
+    changes = (
+        StageChange.objects.filter(deal__in=Deal.objects.visible_to(viewer).filter(account=account))
+        .select_related("deal", "from_stage", "to_stage", "changed_by")
+        .order_by("-changed_at", "-id")[:limit]
+    )
+    return [
+        TimelineEntry(
+            "deal",
+            change.changed_at,
+            change,
+            label=DEAL_TIMELINE_LABELS[change.kind],
+            title=change.deal.name,
+            url=deal_link(change.deal_id),
+            by=change.changed_by,
+            detail={
+                "deal": change.deal_id,
+                "from_stage": change.from_stage.name if change.from_stage else "",
+                "to_stage": change.to_stage.name,
+                "amount": change.deal.amount,
+            },
+        )
+        for change in changes
+    ]
+
+
 def stages_of(pipeline: Pipeline) -> list[Stage]:
     return list(pipeline.stages.order_by("order"))
 
@@ -135,12 +184,27 @@ def default_pipeline() -> Pipeline:
     return Pipeline.objects.get(is_default=True)
 
 
-def board(*, viewer: User, pipeline: Pipeline, filters: dict | None = None, request=None):
-    """The kanban board: one column per stage of the pipeline (lost last) with the count and
-    amount of the visible open deals in it (one aggregate query) and the deals themselves
-    (one query plus the competitors' prefetch), filtered like the deal list."""
-    deals = deal_list(viewer=viewer, filters=filters, request=request).filter(
-        pipeline=pipeline, status=Deal.Status.OPEN
+BOARD_CARDS_PER_COLUMN = 50
+
+
+def board(
+    *,
+    viewer: User,
+    pipeline: Pipeline,
+    filters: dict | None = None,
+    request=None,
+    stages: list[Stage] | None = None,
+    cards_per_column: int = BOARD_CARDS_PER_COLUMN,
+) -> list[dict]:
+    """The kanban board: one column per open stage of the pipeline with the exact count and
+    amount of the visible open deals in it (one aggregate query) and at most
+    `cards_per_column` of them, the longest in the stage first (one query: a window
+    numbers each stage's deals), filtered like the deal list. `more` is how many deals of
+    the column are not shown, so a manager seeing thousands of deals gets a bounded page."""
+    deals = (
+        deal_list(viewer=viewer, filters=filters, request=request)
+        .filter(pipeline=pipeline, status=Deal.Status.OPEN)
+        .prefetch_related(None)
     )
     totals = {
         row["stage_id"]: row
@@ -148,19 +212,33 @@ def board(*, viewer: User, pipeline: Pipeline, filters: dict | None = None, requ
         .annotate(count=Count("id"), amount_total=Sum("amount"))
         .order_by()
     }
+    oldest_first = (F("stage_entered_at").asc(), F("pk").asc())
+    cards = (
+        deals.annotate(
+            position=Window(RowNumber(), partition_by=[F("stage_id")], order_by=oldest_first)
+        )
+        .filter(position__lte=cards_per_column)
+        .order_by(*oldest_first)
+    )
     by_stage: dict[int, list[Deal]] = defaultdict(list)
-    for deal in deals.order_by("stage_entered_at", "pk"):
+    for deal in cards:
         by_stage[deal.stage_id].append(deal)
-    return [
-        {
-            "stage": stage,
-            "count": totals.get(stage.pk, {}).get("count", 0),
-            "amount": _money(totals.get(stage.pk, {}).get("amount_total")),
-            "deals": by_stage.get(stage.pk, []),
-        }
-        for stage in stages_of(pipeline)
-        if not stage.is_closed
-    ]
+    columns = []
+    for stage in stages if stages is not None else stages_of(pipeline):
+        if stage.is_closed:
+            continue
+        count = totals.get(stage.pk, {}).get("count", 0)
+        shown = by_stage.get(stage.pk, [])
+        columns.append(
+            {
+                "stage": stage,
+                "count": count,
+                "amount": _money(totals.get(stage.pk, {}).get("amount_total")),
+                "deals": shown,
+                "more": count - len(shown),
+            }
+        )
+    return columns
 
 
 def deals_closing(*, viewer: User, start: date, end: date) -> QuerySet:

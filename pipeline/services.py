@@ -16,7 +16,6 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, F, OuterRef, ProtectedError, Q
-from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -54,14 +53,6 @@ class StaleVersionError(Exception):
             _("The deal was changed by someone else (now version %(version)s); reload it.")
             % {"version": current_version}
         )
-
-
-def deal_link(deal_id: int) -> str:
-    """The deal page when the pages are installed, else the deal's API resource."""
-    try:
-        return reverse("pipeline:deal_detail", args=[deal_id])
-    except NoReverseMatch:
-        return reverse("deal-detail", args=[deal_id])
 
 
 def _require_admin(by: User | None) -> None:
@@ -293,7 +284,7 @@ def deal_create(
             title=_("New deal for you: %(name)s") % {"name": deal.name},
             body=_("%(account)s, stage %(stage)s")
             % {"account": account.name, "stage": stage.display_name},
-            link=deal_link(deal.pk),
+            link=selectors.deal_link(deal.pk),
         )
     return deal
 
@@ -332,7 +323,7 @@ def deal_update(
             recipient=deal.owner,
             kind="deal_assigned",
             title=_("Deal handed to you: %(name)s") % {"name": deal.name},
-            link=deal_link(deal.pk),
+            link=selectors.deal_link(deal.pk),
         )
     return deal
 
@@ -569,7 +560,7 @@ def check_first_contact_sla(*, now: datetime | None = None) -> int:
                 % {"hours": hours, "name": deal.name},
                 body=_("%(owner)s has not logged any contact with %(account)s yet.")
                 % {"owner": deal.owner.display_name, "account": deal.account.name},
-                link=deal_link(deal.pk),
+                link=selectors.deal_link(deal.pk),
             ):
                 sent += 1
     leads = (
@@ -626,7 +617,7 @@ def notify_stale_deals(*, now: datetime | None = None) -> int:
                 % {"stage": deal.stage.display_name, "name": deal.name},
                 body=_("%(account)s has been in this stage for more than %(days)s days.")
                 % {"account": deal.account.name, "days": deal.stage.sla_days},
-                link=deal_link(deal.pk),
+                link=selectors.deal_link(deal.pk),
             )
             sent += 1
     return sent

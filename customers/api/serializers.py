@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -271,6 +273,8 @@ class TimelineEntrySerializer(serializers.Serializer):
 
     def get_title(self, entry) -> str:
         item = entry.item
+        if entry.label:
+            return entry.title
         if entry.kind == "interaction":
             return item.subject
         if entry.kind == "follow_up":
@@ -279,6 +283,8 @@ class TimelineEntrySerializer(serializers.Serializer):
 
     def get_by(self, entry) -> int | None:
         item = entry.item
+        if entry.label:
+            return entry.by.pk if entry.by else None
         if entry.kind == "interaction":
             return item.logged_by_id
         if entry.kind == "follow_up":
@@ -287,6 +293,12 @@ class TimelineEntrySerializer(serializers.Serializer):
 
     def get_detail(self, entry) -> dict:
         item = entry.item
+        if entry.label:
+            detail = {
+                key: str(value) if isinstance(value, Decimal) else value
+                for key, value in entry.detail.items()
+            }
+            return {"type": entry.kind, "label": str(entry.label), **detail}
         if entry.kind == "interaction":
             return {
                 "type": item.kind,
