@@ -58,6 +58,27 @@ def register_account_merger(func: AccountMerger) -> AccountMerger:
     return func
 
 
+# An app above customers may choose the owner of a web lead (the pipeline's assignment
+# rules). The callable gets the unsaved lead account and returns its owner, or None to fall
+# back to the lead-capture team's round robin.
+LeadAssigner = Callable[[Account], User | None]
+_lead_assigners: list[LeadAssigner] = []
+
+
+def register_lead_assigner(func: LeadAssigner) -> LeadAssigner:
+    if func not in _lead_assigners:
+        _lead_assigners.append(func)
+    return func
+
+
+def _lead_owner_by_rules(lead: Account) -> User | None:
+    for assigner in _lead_assigners:
+        owner = assigner(lead)
+        if owner is not None:
+            return owner
+    return None
+
+
 class DuplicateAccountError(ValidationError):
     """Raised by account_create when visible accounts look like the same company; `matches`
     holds them so the caller can offer the existing record."""
@@ -949,11 +970,17 @@ def lead_capture(
     message: str = "",
 ) -> Account:
     """A prospect's enquiry from the public form: a lead account and its contact, owned by
-    the next rep of the admin's lead-capture team (or left in that team's pool when it has
-    no rep), and the owner (or the team manager, or the admins) notified."""
+    whoever the registered assigners (the pipeline's assignment rules) choose, else by the
+    next rep of the admin's lead-capture team (or left in that team's pool when it has no
+    rep), and the owner (or the team manager, or the admins) notified."""
     if not phone and not email:
         raise ValidationError({"phone": _("Leave a phone number or an email address.")})
-    owner, team = _next_lead_owner()
+    owner = _lead_owner_by_rules(
+        Account(name=company, industry=industry, region=region, source=Account.Source.WEB_FORM)
+    )
+    team = owner.team if owner is not None else None
+    if owner is None:
+        owner, team = _next_lead_owner()
     account = account_create(
         by=None,
         name=company,

@@ -8,9 +8,13 @@ class PipelineConfig(AppConfig):
 
     def ready(self):
         from customers.selectors import register_timeline_source
-        from customers.services import register_account_merger
+        from customers.services import register_account_merger, register_lead_assigner
         from pipeline.selectors import account_deal_timeline
-        from pipeline.services import merge_account_deals, reassign_pipeline_ownership
+        from pipeline.services import (
+            assign_lead_owner,
+            merge_account_deals,
+            reassign_pipeline_ownership,
+        )
         from teams.services import register_ownership_reassigner
 
         # Merging accounts carries their deals along; a leaver's open deals move with the
@@ -19,3 +23,6 @@ class PipelineConfig(AppConfig):
         register_ownership_reassigner(reassign_pipeline_ownership)
         # An account's timeline shows the history of its deals.
         register_timeline_source(account_deal_timeline)
+        # Web leads are given owners by the assignment rules before the lead-capture round
+        # robin.
+        register_lead_assigner(assign_lead_owner)

@@ -456,15 +456,15 @@ def deal_delete(*, by: User | None, deal: Deal) -> Deal:
 # Assignment
 
 
-def _rule_matches(rule: AssignmentRule, deal: Deal, account: Account) -> bool:
+def _rule_matches(
+    rule: AssignmentRule, account: Account, source: str, product_category_id: int | None
+) -> bool:
     return (
         (rule.industry_id is None or rule.industry_id == account.industry_id)
         and (rule.region_id is None or rule.region_id == account.region_id)
         and (rule.size_band is None or rule.size_band == account.size_band)
-        and (not rule.source or rule.source == deal.source)
-        and (
-            rule.product_category_id is None or rule.product_category_id == deal.product_category_id
-        )
+        and (not rule.source or rule.source == source)
+        and (rule.product_category_id is None or rule.product_category_id == product_category_id)
     )
 
 
@@ -504,17 +504,27 @@ def _apply_rule(rule: AssignmentRule) -> User | None:
     return User.objects.get(pk=next_id)
 
 
-def assign_owner(*, deal: Deal, account: Account) -> User | None:
-    """The owner chosen by the first active rule (in rule order) that matches the deal and
-    its account and can name someone; None when no rule does."""
+def _first_rule_owner(account: Account, source: str, product_category_id: int | None):
     for rule in (
         AssignmentRule.objects.filter(active=True).select_related("user").order_by("order", "id")
     ):
-        if _rule_matches(rule, deal, account):
+        if _rule_matches(rule, account, source, product_category_id):
             owner = _apply_rule(rule)
             if owner is not None:
                 return owner
     return None
+
+
+def assign_owner(*, deal: Deal, account: Account) -> User | None:
+    """The owner chosen by the first active rule (in rule order) that matches the deal and
+    its account and can name someone; None when no rule does."""
+    return _first_rule_owner(account, deal.source, deal.product_category_id)
+
+
+def assign_lead_owner(lead: Account) -> User | None:
+    """The owner of a web lead by the same rules (a lead has no product category yet, so
+    only rules without one match); None leaves the lead to the lead-capture round robin."""
+    return _first_rule_owner(lead, lead.source, None)
 
 
 # SLAs
