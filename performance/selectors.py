@@ -1,0 +1,621 @@
+"""Reads of the performance app: visible targets, actuals, attainment and pace,
+leaderboards and the target against the pipeline forecast.
+
+Actuals, for a period (local dates, both ends included) and the owners in a scope:
+
+- revenue: the amount of the won deals with a close date in the period;
+- won deals: how many deals were won with a close date in the period;
+- new customers: accounts whose first won deal closed in the period, counted for the owner
+  of that deal;
+- interactions: interactions logged in the period, counted for who logged them.
+
+A team's actual is that of everyone in its subtree. Each metric is one grouped query for
+any number of people.
+
+Pace, as of a day `on`: the target times the share of the period's working days elapsed
+(through `on`, so on the last working day the pace is the whole target). Someone is behind
+pace when their actual is below the pace (times the admin-set threshold); a period not yet
+started has no pace.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.shortcuts import get_object_or_404
+
+from customers.models import Interaction
+from performance import periods, services
+from performance.filtersets import TargetFilterSet
+from performance.models import Metric, PerformanceSettings, PeriodType, Target
+from pipeline import selectors as pipeline_selectors
+from pipeline.models import Deal
+from pipeline.selectors import Scope, local_start
+from teams.models import Role, Team, User
+from teams.selectors import visible_user_ids
+
+ZERO = Decimal("0")
+TARGET_RELATED = ("user", "team", "product_category", "industry", "parent")
+
+
+# Targets
+
+
+def target_list(*, viewer: User, filters: dict | None = None, request=None) -> QuerySet:
+    qs = Target.objects.visible_to(viewer).select_related(*TARGET_RELATED)
+    return TargetFilterSet(filters, queryset=qs, request=request).qs
+
+
+def target_get(*, viewer: User, pk) -> Target:
+    return get_object_or_404(
+        Target.objects.visible_to(viewer).select_related(*TARGET_RELATED), pk=pk
+    )
+
+
+def can_edit_target(viewer: User, target: Target) -> bool:
+    return services.scope_writable(viewer, user=target.user, team=target.team)
+
+
+def plain_targets(*, metric: str, period_type: str, start: dt.date) -> QuerySet:
+    """The targets of one period and metric without a product category or segment."""
+    return Target.objects.filter(
+        metric=metric,
+        period_type=period_type,
+        start=start,
+        product_category__isnull=True,
+        industry__isnull=True,
+        tier="",
+    )
+
+
+# Actuals
+
+
+def _segment_q(prefix: str, product_category_id=None, industry_id=None, tier: str = "") -> Q:
+    q = Q()
+    if product_category_id and prefix == "":
+        q &= Q(product_category_id=product_category_id)
+    if industry_id:
+        q &= Q(**{f"{prefix}account__industry_id": industry_id})
+    if tier:
+        q &= Q(**{f"{prefix}account__tier": tier})
+    return q
+
+
+def actuals_by_user(
+    *,
+    metric: str,
+    start: dt.date,
+    end: dt.date,
+    users=None,
+    product_category_id=None,
+    industry_id=None,
+    tier: str = "",
+) -> dict[int, Decimal]:
+    """Each owner's actual for the metric and period, in one query; `users` (ids or a
+    subquery of ids) narrows the owners, None means everyone. Owners with nothing are left
+    out."""
+    segment = {"product_category_id": product_category_id, "industry_id": industry_id, "tier": tier}
+    if metric == Metric.INTERACTIONS:
+        qs = Interaction.objects.filter(
+            occurred_at__gte=local_start(start),
+            occurred_at__lt=local_start(end + dt.timedelta(days=1)),
+        ).filter(_segment_q("", industry_id=industry_id, tier=tier))
+        if users is not None:
+            qs = qs.filter(logged_by_id__in=users)
+        rows = qs.values("logged_by_id").annotate(value=Count("pk")).order_by()
+        return {row["logged_by_id"]: Decimal(row["value"]) for row in rows}
+    won = Deal.objects.filter(
+        status=Deal.Status.WON, closed_at__gte=start, closed_at__lte=end
+    ).filter(_segment_q("", **segment))
+    if users is not None:
+        won = won.filter(owner_id__in=users)
+    if metric == Metric.REVENUE:
+        aggregate = Sum("amount")
+    elif metric == Metric.WON_DEALS:
+        aggregate = Count("pk")
+    elif metric == Metric.NEW_CUSTOMERS:
+        earlier = Deal.objects.filter(
+            account_id=OuterRef("account_id"), status=Deal.Status.WON, closed_at__lt=start
+        )
+        won = won.filter(~Exists(earlier))
+        aggregate = Count("account_id", distinct=True)
+    else:
+        raise ValueError(metric)
+    rows = won.values("owner_id").annotate(value=aggregate).order_by()
+    return {row["owner_id"]: Decimal(row["value"] or 0) for row in rows}
+
+
+def _subtree_users(team: Team) -> QuerySet:
+    return User.objects.filter(team__path__startswith=team.path)
+
+
+def target_actual(target: Target, *, end: dt.date | None = None) -> Decimal:
+    """The actual of the target's scope, metric, segment and period (up to `end`)."""
+    users = [target.user_id] if target.user_id else _subtree_users(target.team).values("pk")
+    rows = actuals_by_user(
+        metric=target.metric,
+        start=target.start,
+        end=min(end or target.end, target.end),
+        users=users,
+        product_category_id=target.product_category_id,
+        industry_id=target.industry_id,
+        tier=target.tier,
+    )
+    return sum(rows.values(), ZERO)
+
+
+def last_year_weights(target: Target, plan: list[dict]) -> list[Decimal]:
+    """The scope's actuals in the same periods last year, for each planned child."""
+    segment = {
+        "product_category_id": target.product_category_id,
+        "industry_id": target.industry_id,
+        "tier": target.tier,
+    }
+    if plan and plan[0]["period_type"] == target.period_type:
+        # A team split: each member's and sub-team's actual over the parent's period.
+        start, end = services.last_year_period(target.period_type, target.start, target.end)
+        members = list(_subtree_users(target.team).values_list("pk", "team__path"))
+        rows = actuals_by_user(
+            metric=target.metric, start=start, end=end, users=[pk for pk, _p in members], **segment
+        )
+        weights = []
+        for item in plan:
+            if item["user"] is not None:
+                weights.append(rows.get(item["user"].pk, ZERO))
+            else:
+                path = item["team"].path
+                weights.append(
+                    sum((rows.get(pk, ZERO) for pk, p in members if p.startswith(path)), ZERO)
+                )
+        return weights
+    users = [target.user_id] if target.user_id else _subtree_users(target.team).values("pk")
+    weights = []
+    for item in plan:
+        start, end = services.last_year_period(item["period_type"], item["start"], item["end"])
+        rows = actuals_by_user(metric=target.metric, start=start, end=end, users=users, **segment)
+        weights.append(sum(rows.values(), ZERO))
+    return weights
+
+
+# Attainment and pace
+
+
+def _percent(part: Decimal, whole: Decimal | None) -> Decimal | None:
+    if not whole:
+        return None
+    return (part * 100 / whole).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+class PaceClock:
+    """The elapsed share of a period's working days as of a day."""
+
+    def __init__(self, start: dt.date, end: dt.date, on: dt.date):
+        self.start, self.end, self.on = start, end, on
+        days = periods.working_days(start, end)
+        self.total = len(days)
+        self.elapsed = sum(1 for day in days if day <= on)
+
+    @property
+    def share(self) -> Decimal:
+        if self.on < self.start:
+            return ZERO
+        if self.on >= self.end or not self.total:
+            return Decimal(1)
+        return Decimal(self.elapsed) / Decimal(self.total)
+
+
+def figures(*, actual: Decimal, target: Decimal | None, clock: PaceClock, threshold: int) -> dict:
+    """Attainment and pace of one actual against one target value."""
+    expected = None
+    pace_percent = None
+    behind = False
+    if target is not None:
+        expected = (target * clock.share).quantize(Decimal("0.01"), ROUND_HALF_UP)
+        pace_percent = _percent(actual, expected)
+        behind = clock.share > 0 and actual < expected * threshold / 100
+    return {
+        "actual": actual,
+        "target": target,
+        "percent": _percent(actual, target),
+        "expected": expected,
+        "pace_percent": pace_percent,
+        "behind": behind,
+    }
+
+
+def _period(period_type: str, on: dt.date) -> periods.Period:
+    return periods.period_bounds(period_type, on)
+
+
+def _clock_fields(clock: PaceClock) -> dict:
+    return {
+        "working_days": clock.total,
+        "elapsed_working_days": clock.elapsed,
+        "elapsed_share": clock.share.quantize(Decimal("0.0001"), ROUND_HALF_UP),
+    }
+
+
+def attainment(
+    *,
+    viewer: User,
+    scope: Scope,
+    metric: str,
+    period_type: str,
+    on: dt.date | None = None,
+) -> dict:
+    """Attainment and pace of one scope (pipeline.selectors.resolve_scope: me, rep, team or
+    all) for the period holding `on`; for a team, also each person and sub-team, sorted by
+    pace (furthest behind first)."""
+    on = on or periods.today()
+    start, end = _period(period_type, on)
+    clock = PaceClock(start, end, on)
+    threshold = PerformanceSettings.load().behind_pace_percent
+    base = {
+        "scope": scope.describe(),
+        "metric": metric,
+        "period_type": period_type,
+        "start": start,
+        "end": end,
+        "on": on,
+        **_clock_fields(clock),
+    }
+    targets = plain_targets(metric=metric, period_type=period_type, start=start)
+    if scope.kind in ("me", "rep"):
+        actual = actuals_by_user(
+            metric=metric, start=start, end=min(on, end), users=[scope.user.pk]
+        ).get(scope.user.pk, ZERO)
+        value = targets.filter(user_id=scope.user.pk).values_list("value", flat=True).first()
+        return {
+            **base,
+            **figures(actual=actual, target=value, clock=clock, threshold=threshold),
+            "rows": [],
+        }
+    teams = _scope_teams(viewer, scope)
+    rows = _team_rows(
+        teams, metric, start, min(on, end), clock, threshold, targets, expand=scope.kind == "team"
+    )
+    if scope.kind == "team":
+        own = rows.pop(0)
+        value, actual = own["target"], own["actual"]
+    else:
+        values = [row["target"] for row in rows if row["target"] is not None]
+        value = sum(values, ZERO) if values else None
+        visible = visible_user_ids(viewer)
+        actual = sum(
+            actuals_by_user(metric=metric, start=start, end=min(on, end), users=visible).values(),
+            ZERO,
+        )
+    return {
+        **base,
+        **figures(actual=actual, target=value, clock=clock, threshold=threshold),
+        "rows": _sorted_by_pace(rows),
+    }
+
+
+def _scope_teams(viewer: User, scope: Scope) -> list[Team]:
+    """The team of a team scope; for "all", the top teams the viewer sees."""
+    if scope.kind == "team":
+        return [scope.team]
+    if viewer.is_admin:
+        return list(Team.objects.filter(parent__isnull=True).order_by("name"))
+    teams = list(Team.objects.filter(manager_id=viewer.pk).order_by("path"))
+    return [t for t in teams if not any(t.path.startswith(o.path) and t != o for o in teams)]
+
+
+def _team_rows(
+    teams: list[Team],
+    metric: str,
+    start: dt.date,
+    until: dt.date,
+    clock: PaceClock,
+    threshold: int,
+    targets: QuerySet,
+    *,
+    expand: bool,
+) -> list[dict]:
+    """With `expand` (a team scope): the team, then its sub-teams and people (other than its
+    manager); else each of the teams. Three queries whatever the size."""
+    if expand:
+        team = teams[0]
+        sub_teams = list(Team.objects.filter(parent=team).order_by("name"))
+        nodes = [team, *sub_teams]
+        people = list(
+            User.objects.filter(team=team, is_active=True)
+            .exclude(pk=team.manager_id or 0)
+            .order_by("username")
+        )
+    else:
+        nodes, people = teams, []
+    q = Q(pk__in=[])
+    for node in nodes:
+        q |= Q(team__path__startswith=node.path)
+    members = list(User.objects.filter(q).values_list("pk", "team__path"))
+    actuals = actuals_by_user(
+        metric=metric, start=start, end=until, users=[pk for pk, _p in members]
+    )
+    values = {}
+    for row in targets.filter(
+        Q(team_id__in=[n.pk for n in nodes]) | Q(user_id__in=[p.pk for p in people])
+    ).values("user_id", "team_id", "value"):
+        values[("user", row["user_id"]) if row["user_id"] else ("team", row["team_id"])] = row[
+            "value"
+        ]
+    rows = []
+    for node in nodes:
+        actual = sum((actuals.get(pk, ZERO) for pk, p in members if p.startswith(node.path)), ZERO)
+        rows.append(
+            {
+                "kind": "team",
+                "id": node.pk,
+                "name": node.name,
+                **figures(
+                    actual=actual,
+                    target=values.get(("team", node.pk)),
+                    clock=clock,
+                    threshold=threshold,
+                ),
+            }
+        )
+    for person in people:
+        rows.append(
+            {
+                "kind": "user",
+                "id": person.pk,
+                "name": str(person),
+                **figures(
+                    actual=actuals.get(person.pk, ZERO),
+                    target=values.get(("user", person.pk)),
+                    clock=clock,
+                    threshold=threshold,
+                ),
+            }
+        )
+    return rows
+
+
+def _sorted_by_pace(rows: list[dict]) -> list[dict]:
+    def key(row):
+        pace = row["pace_percent"]
+        if pace is None and row["expected"] is not None:
+            pace = Decimal("Infinity") if row["actual"] else ZERO
+        return (pace is None, pace if pace is not None else ZERO, row["name"])
+
+    return sorted(rows, key=key)
+
+
+def users_attainment(
+    *, users: QuerySet, metric: str, period_type: str, on: dt.date | None = None
+) -> list[dict]:
+    """Attainment and pace of many people at once (a fixed number of queries)."""
+    on = on or periods.today()
+    start, end = _period(period_type, on)
+    clock = PaceClock(start, end, on)
+    threshold = PerformanceSettings.load().behind_pace_percent
+    people = list(users.select_related("team").order_by("username"))
+    ids = [person.pk for person in people]
+    actuals = actuals_by_user(metric=metric, start=start, end=min(on, end), users=ids)
+    values = dict(
+        plain_targets(metric=metric, period_type=period_type, start=start)
+        .filter(user_id__in=ids)
+        .values_list("user_id", "value")
+    )
+    return [
+        {
+            "user": person,
+            **figures(
+                actual=actuals.get(person.pk, ZERO),
+                target=values.get(person.pk),
+                clock=clock,
+                threshold=threshold,
+            ),
+        }
+        for person in people
+    ]
+
+
+def my_targets(*, viewer: User, on: dt.date | None = None) -> list[dict]:
+    """The viewer's month and quarter, for every metric they have a target for (revenue
+    always): attainment and pace."""
+    on = on or periods.today()
+    result = []
+    for period_type in (PeriodType.MONTH, PeriodType.QUARTER):
+        start, _end = _period(period_type, on)
+        metrics = set(
+            Target.objects.filter(
+                user_id=viewer.pk,
+                period_type=period_type,
+                start=start,
+                product_category__isnull=True,
+                industry__isnull=True,
+                tier="",
+            ).values_list("metric", flat=True)
+        ) | {Metric.REVENUE}
+        for metric in Metric:
+            if metric in metrics:
+                result.append(
+                    attainment(
+                        viewer=viewer,
+                        scope=Scope("me", user=viewer),
+                        metric=metric,
+                        period_type=period_type,
+                        on=on,
+                    )
+                )
+    return result
+
+
+# Leaderboards
+
+
+def leaderboard_people(viewer: User) -> QuerySet:
+    """Who a viewer's leaderboards rank: the people they see (or everyone, when the admin
+    shows leaderboards company-wide) who are in a team and not admins."""
+    people = User.objects.filter(is_active=True, team__isnull=False).exclude(role=Role.ADMIN)
+    if PerformanceSettings.load().leaderboard_scope == PerformanceSettings.LeaderboardScope.COMPANY:
+        return people
+    return people.filter(pk__in=User.objects.visible_to(viewer).values("pk"))
+
+
+def _ranks(values: dict[int, Decimal], order: list[int]) -> dict[int, int]:
+    """Competition ranking (1, 2, 2, 4) by value, highest first."""
+    ranked = sorted(order, key=lambda pk: -values.get(pk, ZERO))
+    ranks, previous, rank = {}, None, 0
+    for position, pk in enumerate(ranked, start=1):
+        value = values.get(pk, ZERO)
+        if value != previous:
+            rank, previous = position, value
+        ranks[pk] = rank
+    return ranks
+
+
+def leaderboard(*, viewer: User, metric: str, period_type: str, on: dt.date | None = None) -> dict:
+    """People ranked by their actual for the period holding `on`, with their target and
+    attainment, and how their rank changed since a week earlier (the ranking of the period
+    holding that day, as it stood then). Equal actuals share a rank."""
+    on = on or periods.today()
+    start, end = _period(period_type, on)
+    week_ago = on - dt.timedelta(days=7)
+    last_start, last_end = _period(period_type, week_ago)
+    people = list(leaderboard_people(viewer).select_related("team").order_by("username"))
+    ids = [person.pk for person in people]
+    now = actuals_by_user(metric=metric, start=start, end=min(on, end), users=ids)
+    then = actuals_by_user(metric=metric, start=last_start, end=min(week_ago, last_end), users=ids)
+    values = dict(
+        plain_targets(metric=metric, period_type=period_type, start=start)
+        .filter(user_id__in=ids)
+        .values_list("user_id", "value")
+    )
+    ranks, last_ranks = _ranks(now, ids), _ranks(then, ids)
+    rows = [
+        {
+            "rank": ranks[person.pk],
+            "previous_rank": last_ranks[person.pk],
+            "rank_change": last_ranks[person.pk] - ranks[person.pk],
+            "user": person,
+            "actual": now.get(person.pk, ZERO),
+            "target": values.get(person.pk),
+            "percent": _percent(now.get(person.pk, ZERO), values.get(person.pk)),
+        }
+        for person in people
+    ]
+    rows.sort(key=lambda row: (row["rank"], str(row["user"])))
+    return {
+        "metric": metric,
+        "period_type": period_type,
+        "start": start,
+        "end": end,
+        "on": on,
+        "scope": PerformanceSettings.load().leaderboard_scope,
+        "rows": rows,
+    }
+
+
+# Forecast against target
+
+
+def forecast_against_target(
+    viewer: User, scope: Scope, period: str = "month", on: dt.date | None = None
+) -> dict:
+    """The pipeline forecast of the scope for the month or quarter holding `on`, with the
+    scope's target for the same period and what share of it is won and forecast."""
+    on = on or periods.today()
+    result = pipeline_selectors.forecast(viewer=viewer, scope=scope, period=period, on=on)
+    start, _end = _period(period, on)
+    targets = plain_targets(metric=Metric.REVENUE, period_type=period, start=start)
+    if scope.kind in ("me", "rep"):
+        value = targets.filter(user_id=scope.user.pk).values_list("value", flat=True).first()
+    else:
+        teams = _scope_teams(viewer, scope)
+        found = list(targets.filter(team__in=teams).values_list("value", flat=True))
+        value = sum(found, ZERO) if found else None
+    result["target"] = value
+    result["won_percent"] = _percent(result["closed_won"], value)
+    result["forecast_percent"] = _percent(result["closed_won"] + result["commit"], value)
+    result["gap"] = value - result["closed_won"] - result["commit"] if value is not None else None
+    return result
+
+
+# Planning grid
+
+
+def planning_grid(*, viewer: User, parent: Target) -> dict:
+    """People (rows) by periods (columns) under a target: each row is the parent's share for
+    a member or sub-team (or the parent itself, for a person's target), each cell that
+    row's target for one shorter period. Row and column sums are compared with the row's
+    target and with the parent's own split over time. Five queries whatever the size."""
+    child_type = periods.SUB_PERIOD.get(parent.period_type)
+    columns = (
+        [
+            {"start": start, "end": end, "label": periods.period_label(child_type, start, end)}
+            for start, end in periods.sub_periods(parent.period_type, parent.start, parent.end)
+        ]
+        if child_type
+        else []
+    )
+    if parent.team_id:
+        people, sub_teams = services.team_split_members(parent.team)
+        row_targets = {
+            services.scope_key(user_id=t.user_id, team_id=t.team_id): t
+            for t in services.split_children(parent, services.SPLIT_TEAM)
+        }
+        scopes = [
+            *((services.scope_key(user_id=p.pk), str(p)) for p in people),
+            *((services.scope_key(team_id=t.pk), t.name) for t in sub_teams),
+        ]
+        # Members who have left still have their targets shown.
+        scopes += [
+            (key, target.scope_name)
+            for key, target in row_targets.items()
+            if key not in {k for k, _n in scopes}
+        ]
+    else:
+        row_targets = {services.scope_key(user_id=parent.user_id): parent}
+        scopes = [(services.scope_key(user_id=parent.user_id), str(parent.user))]
+    cells = defaultdict(dict)
+    if child_type:
+        for cell in Target.objects.filter(
+            parent__in=[t.pk for t in row_targets.values()], period_type=child_type
+        ).select_related("parent"):
+            if cell.user_id == cell.parent.user_id and cell.team_id == cell.parent.team_id:
+                cells[services.scope_key(user_id=cell.user_id, team_id=cell.team_id)][
+                    cell.start
+                ] = cell
+    column_targets = {t.start: t for t in services.split_children(parent, services.SPLIT_TIME)}
+    rows = []
+    column_sums = [ZERO] * len(columns)
+    for key, name in scopes:
+        target = row_targets.get(key)
+        row_cells = [cells[key].get(column["start"]) for column in columns]
+        total = sum((c.value for c in row_cells if c is not None), ZERO)
+        for index, cell in enumerate(row_cells):
+            if cell is not None:
+                column_sums[index] += cell.value
+        rows.append(
+            {
+                "key": key,
+                "name": name,
+                "target": target,
+                "cells": row_cells,
+                "total": total,
+                "difference": total - target.value if target and any(row_cells) else None,
+            }
+        )
+    for column, total in zip(columns, column_sums, strict=True):
+        column["total"] = total
+        column["target"] = column_targets.get(column["start"])
+        column["difference"] = total - column["target"].value if column["target"] else None
+    row_target_total = sum((r["target"].value for r in rows if r["target"]), ZERO)
+    return {
+        "parent": parent,
+        "columns": columns,
+        "rows": rows,
+        "row_target_total": row_target_total,
+        "cells_total": sum(column_sums, ZERO),
+        "difference": row_target_total - parent.value if row_targets else None,
+        "editable": can_edit_target(viewer, parent),
+        "has_cells": any(any(row["cells"]) for row in rows),
+        "hand_edited": any(c is not None and c.hand_edited for r in rows for c in r["cells"])
+        or any(r["target"] is not None and r["target"].hand_edited for r in rows),
+    }
