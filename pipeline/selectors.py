@@ -51,6 +51,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db.models import (
+    Case,
     Count,
     DecimalField,
     Exists,
@@ -59,7 +60,9 @@ from django.db.models import (
     OuterRef,
     Q,
     QuerySet,
+    Subquery,
     Sum,
+    When,
     Window,
 )
 from django.db.models.functions import Coalesce, RowNumber
@@ -427,9 +430,12 @@ def _weighted(raw) -> Decimal:
     return (Decimal(str(raw or 0)) / 100).quantize(CENT, ROUND_HALF_UP)
 
 
-def amount_times_probability() -> ExpressionWrapper:
+def amount_times_probability(
+    stage_probability: str = "stage__win_probability",
+) -> ExpressionWrapper:
+    """amount × the deal's probability override, else `stage_probability`."""
     return ExpressionWrapper(
-        F("amount") * Coalesce("probability_override", "stage__win_probability"),
+        F("amount") * Coalesce("probability_override", stage_probability),
         output_field=DecimalField(max_digits=20, decimal_places=2),
     )
 
@@ -499,6 +505,46 @@ def _in_stage_now(deals: QuerySet, now: datetime, *extra: str):
         )
         .order_by()
     )
+
+
+def _as_of(deals: QuerySet, moment: datetime) -> QuerySet:
+    """The deals that existed at `moment`, each with the stage it was in then (`then_stage`),
+    since when (`then_entered`), that stage's win probability and forecast category, rebuilt
+    from the stage history: the deal rows themselves only tell the present."""
+    last = StageChange.objects.filter(deal=OuterRef("pk"), changed_at__lte=moment).order_by(
+        "-changed_at", "-id"
+    )
+    return deals.annotate(
+        then_stage=Subquery(last.values("to_stage_id")[:1]),
+        then_entered=Subquery(last.values("changed_at")[:1]),
+        then_probability=Subquery(last.values("to_stage__win_probability")[:1]),
+        then_category=Subquery(last.values("to_stage__forecast_category")[:1]),
+    ).filter(then_stage__isnull=False)
+
+
+def _in_stage_at(deals: QuerySet, moment: datetime, stages: list[Stage], *extra: str) -> list:
+    """The rows of `_in_stage_now` as they stood at `moment` (see `_as_of`); a deal is over
+    SLA when it had been in its stage longer than the stage's SLA days at that moment."""
+    open_ids = [stage.pk for stage in stages if not stage.is_closed]
+    over_sla = Q(pk__in=[])
+    for stage in stages:
+        if not stage.is_closed and stage.sla_days:
+            over_sla |= Q(
+                then_stage=stage.pk, then_entered__lte=moment - timedelta(days=stage.sla_days)
+            )
+    rows = (
+        _as_of(deals, moment)
+        .filter(then_stage__in=open_ids)
+        .values("then_stage", *extra)
+        .annotate(
+            count=Count("id"),
+            amount_total=Sum("amount"),
+            weighted=Sum(amount_times_probability("then_probability")),
+            over_sla=Count("id", filter=over_sla),
+        )
+        .order_by()
+    )
+    return [{"stage_id": row.pop("then_stage"), **row} for row in rows]
 
 
 def funnel(
@@ -638,19 +684,25 @@ def funnel(
     }
 
 
-def funnel_rows_by_owner(*, pipeline: Pipeline, day: date, now: datetime) -> list[dict]:
+def funnel_rows_by_owner(
+    *, pipeline: Pipeline, day: date, now: datetime, from_history: bool = False
+) -> list[dict]:
     """The funnel of one day per owner and stage, for the nightly snapshot: the same flows
-    as `funnel` for a one-day range and the in-stage figures as of `now`. Only combinations
-    with something to show are returned."""
+    as `funnel` for a one-day range and the in-stage figures as of `now`, read from the
+    deals, or with `from_history` rebuilt from the stage history as they stood at `now` (for
+    past days). Only combinations with something to show are returned."""
     stages = stages_of(pipeline)
     changes = _range_changes(pipeline, day, day).filter(deal__deleted_at__isnull=True)
     by_owner = _flows(
         _change_rows(changes, "deal__owner_id"), stages, key=lambda row: row["deal__owner_id"]
     )
     deals = Deal.objects.filter(pipeline=pipeline)
-    current = {
-        (row["owner_id"], row["stage_id"]): row for row in _in_stage_now(deals, now, "owner_id")
-    }
+    in_stage = (
+        _in_stage_at(deals, now, stages, "owner_id")
+        if from_history
+        else _in_stage_now(deals, now, "owner_id")
+    )
+    current = {(row["owner_id"], row["stage_id"]): row for row in in_stage}
     owners = set(by_owner) | {owner_id for owner_id, _stage in current}
     teams = dict(User.objects.filter(pk__in=owners).values_list("pk", "team_id"))
     rows = []
@@ -818,20 +870,71 @@ def forecast(*, viewer: User, scope: Scope, period: str = "month", on: date | No
     }
 
 
-def forecast_rows_by_owner(*, period_start: date, period_end: date) -> list[dict]:
-    """Every owner's forecast for the period, each with their own historical win rates, for
-    the nightly snapshot. Owners with nothing won or open in the period are left out."""
-    today = timezone.localdate()
+def _open_rows_at(deals: QuerySet, start: date, end: date, moment: datetime, *extra: str):
+    """The rows of `_open_rows` as they stood at `moment` (see `_as_of`): a deal counts in the
+    stage it was in then, with its own forecast category if it is still in that stage and
+    else that stage's default."""
+    stages = Stage.objects.all()
+    open_ids = [stage.pk for stage in stages if not stage.is_closed]
+    category = Case(
+        When(stage_id=F("then_stage"), then=F("forecast_category")), default=F("then_category")
+    )
+    rows = (
+        _as_of(deals, moment)
+        .annotate(then_forecast_category=category)
+        .filter(
+            then_stage__in=open_ids,
+            expected_close__gte=start,
+            expected_close__lte=end,
+        )
+        .exclude(then_forecast_category=ForecastCategory.OMITTED)
+        .values("then_stage", "then_forecast_category", *extra)
+        .annotate(
+            amount_total=Sum("amount"), weighted=Sum(amount_times_probability("then_probability"))
+        )
+        .order_by()
+    )
+    return [
+        {
+            "stage_id": row.pop("then_stage"),
+            "forecast_category": row.pop("then_forecast_category"),
+            **row,
+        }
+        for row in rows
+    ]
+
+
+def forecast_rows_by_owner(
+    *,
+    period_start: date,
+    period_end: date,
+    today: date | None = None,
+    from_history: bool = False,
+) -> list[dict]:
+    """Every owner's forecast for the period as it stands `today` (default: today), each
+    with their own historical win rates, for the nightly snapshot. With `from_history` the
+    deals are taken as they stood at the end of `today`, rebuilt from the stage history (for
+    past days). Owners with nothing won or open in the period are left out."""
+    today = today or timezone.localdate()
     deals = Deal.objects.all()
+    won_deals = deals.filter(
+        status=Deal.Status.WON, closed_at__gte=period_start, closed_at__lte=period_end
+    )
+    if from_history:
+        moment = local_start(today + timedelta(days=1))
+        won_stages = Stage.objects.filter(is_won=True).values("pk")
+        won_deals = _as_of(won_deals, moment).filter(then_stage__in=won_stages)
+        open_source = _open_rows_at(deals, period_start, period_end, moment, "owner_id")
+    else:
+        open_source = _open_rows(deals, period_start, period_end, "owner_id")
     won = dict(
-        deals.filter(status=Deal.Status.WON, closed_at__gte=period_start, closed_at__lte=period_end)
-        .values("owner_id")
+        won_deals.values("owner_id")
         .annotate(total=Sum("amount"))
         .order_by()
         .values_list("owner_id", "total")
     )
     open_rows: dict[int, list] = defaultdict(list)
-    for row in _open_rows(deals, period_start, period_end, "owner_id"):
+    for row in open_source:
         open_rows[row["owner_id"]].append(row)
     rates = _win_rates(deals, today, "owner_id")
     probabilities = dict(Stage.objects.values_list("pk", "win_probability"))

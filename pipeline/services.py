@@ -637,15 +637,23 @@ def notify_stale_deals(*, now: datetime | None = None) -> int:
 
 
 @transaction.atomic
-def funnel_rollup(*, day: date | None = None, now: datetime | None = None) -> int:
+def funnel_rollup(
+    *, day: date | None = None, now: datetime | None = None, from_history: bool = False
+) -> int:
     """Stores the funnel of `day` (default: yesterday) per pipeline, owner and stage, as
     computed by selectors.funnel_rows_by_owner; rows are upserted and rows no longer
-    produced are removed, so a rerun leaves the same rows. Returns the rows stored."""
+    produced are removed, so a rerun leaves the same rows. Returns the rows stored.
+
+    The in-stage figures are those at `now` (default: the time of the rollup); backfilling
+    a past day passes the end of that day as `now` with `from_history`, so they are rebuilt
+    from the stage history instead of read from today's deals."""
     now = now or timezone.now()
     day = day or timezone.localdate(now) - timedelta(days=1)
     stored = 0
     for pipeline in Pipeline.objects.all():
-        rows = selectors.funnel_rows_by_owner(pipeline=pipeline, day=day, now=now)
+        rows = selectors.funnel_rows_by_owner(
+            pipeline=pipeline, day=day, now=now, from_history=from_history
+        )
         objects = [FunnelSnapshot(day=day, pipeline=pipeline, **row) for row in rows]
         keep = Q(pk__in=[])
         for obj in objects:
@@ -674,14 +682,17 @@ def funnel_rollup(*, day: date | None = None, now: datetime | None = None) -> in
 
 
 @transaction.atomic
-def forecast_rollup(*, today: date | None = None) -> int:
+def forecast_rollup(*, today: date | None = None, from_history: bool = False) -> int:
     """Stores today's forecast per owner for the open month and quarter (see
-    selectors.forecast_rows_by_owner); upserted, so a rerun leaves the same rows."""
+    selectors.forecast_rows_by_owner); upserted, so a rerun leaves the same rows. Backfilling
+    a past day passes `from_history`, so the deals count as they stood at the end of it."""
     today = today or timezone.localdate()
     stored = 0
     for kind in ("month", "quarter"):
         start, end = selectors.period_bounds(kind, today)
-        rows = selectors.forecast_rows_by_owner(period_start=start, period_end=end)
+        rows = selectors.forecast_rows_by_owner(
+            period_start=start, period_end=end, today=today, from_history=from_history
+        )
         objects = [
             ForecastSnapshot(
                 taken_on=today, period_kind=kind, period_start=start, period_end=end, **row
