@@ -6,14 +6,12 @@ own. Owner and assignee fields only name people inside the writer's visible set.
 `by=None` means the system itself (tasks, imports, the public lead form).
 """
 
-import csv
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import openpyxl
 import tablib
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -23,7 +21,6 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 from customers import scoring, selectors, text
 from customers.models import (
@@ -39,6 +36,7 @@ from customers.models import (
     Region,
     Tag,
 )
+from salesmgmt.core import exports
 from teams.models import Role, Team, User
 from teams.selectors import is_manager, manager_of
 from teams.services import notify, validate_assignable
@@ -1969,31 +1967,10 @@ def export_rows(queryset) -> Iterable[list]:
         yield [neutralize_cell(getter(account)) for _label, getter in EXPORT_COLUMNS]
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 def export_csv_lines(queryset) -> Iterable[str]:
-    """The export as CSV text, line by line, for a streaming response; a byte order mark
-    first, so spreadsheets read the Chinese text as UTF-8."""
-    writer = csv.writer(_Echo())
-    yield "\ufeff"
-    for row in export_rows(queryset):
-        yield writer.writerow(row)
+    """The export as CSV text, line by line, for a streaming response."""
+    return exports.csv_lines(export_rows(queryset))
 
 
 def export_xlsx(queryset) -> bytes:
-    """The export as an XLSX workbook written row by row (openpyxl's write-only mode)."""
-    workbook = openpyxl.Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=str(_("Accounts"))[:31])
-    for row in export_rows(queryset):
-        sheet.append(
-            [
-                ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
-                for value in row
-            ]
-        )
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
+    return exports.xlsx_bytes(export_rows(queryset), title=str(_("Accounts")))
