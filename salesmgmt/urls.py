@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("salesmgmt.dashboards.urls")),
     path("", include("teams.urls")),
     path("", include("customers.urls")),
+    path("", include("pipeline.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
