@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
@@ -179,7 +180,8 @@ def register_timeline_source(func: TimelineSource) -> TimelineSource:
 def account_timeline(*, viewer: User, account: Account, limit: int = 100) -> list[TimelineEntry]:
     """Interactions, follow-ups, events and the registered sources' entries (deals) of a
     visible account, newest first, in a fixed number of queries whatever its history."""
-    account = account_get(viewer=viewer, pk=account.pk)
+    if not Account.objects.visible_to(viewer).filter(pk=account.pk).exists():
+        raise Http404
     interactions = (
         Interaction.objects.filter(account=account)
         .select_related("logged_by", "contact")

@@ -1,5 +1,7 @@
 from django.utils import translation
 
+from teams.selectors import remembered_visibility
+
 
 class UserLanguageMiddleware:
     """Serves each signed-in user in the language they chose, on every device."""
@@ -13,3 +15,15 @@ class UserLanguageMiddleware:
             translation.activate(user.preferred_language)
             request.LANGUAGE_CODE = translation.get_language()
         return self.get_response(request)
+
+
+class VisibilityMemoMiddleware:
+    """Remembers, for the length of one request, which teams each viewer manages, so the
+    visibility rule costs one query per request however often it is applied."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        with remembered_visibility():
+            return self.get_response(request)

@@ -4,15 +4,43 @@ The rule lives here and nowhere else: a user sees what they own, plus what is ow
 members of every team they manage and of every team below those; an admin sees everything.
 """
 
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from django.db.models import Count, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from teams.filtersets import UserFilterSet
 from teams.models import Notification, Team, User
 
+# The teams each viewer manages, remembered for one request: a page or endpoint applies the
+# rule several times (the list, its filters' choices, the pool), and the answer only changes
+# when a team is saved, which clears it.
+_managed_paths_memo: ContextVar[dict | None] = ContextVar("managed_paths_memo", default=None)
+
+
+@contextmanager
+def remembered_visibility():
+    token = _managed_paths_memo.set({})
+    try:
+        yield
+    finally:
+        _managed_paths_memo.reset(token)
+
+
+def forget_visibility() -> None:
+    memo = _managed_paths_memo.get()
+    if memo is not None:
+        memo.clear()
+
 
 def managed_team_paths(user: User) -> list[str]:
-    return list(Team.objects.filter(manager_id=user.pk).values_list("path", flat=True))
+    memo = _managed_paths_memo.get()
+    if memo is None:
+        return list(Team.objects.filter(manager_id=user.pk).values_list("path", flat=True))
+    if user.pk not in memo:
+        memo[user.pk] = list(Team.objects.filter(manager_id=user.pk).values_list("path", flat=True))
+    return list(memo[user.pk])
 
 
 def _subtree_q(paths: list[str], field: str) -> Q:
@@ -50,7 +78,7 @@ def user_can_see(viewer: User, user: User) -> bool:
 
 def is_manager(user: User) -> bool:
     """Whether the user manages at least one team (and so sees more than their own records)."""
-    return user.is_admin or Team.objects.filter(manager_id=user.pk).exists()
+    return user.is_admin or bool(managed_team_paths(user))
 
 
 def user_list(*, viewer: User, filters: dict | None = None) -> QuerySet:

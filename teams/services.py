@@ -240,10 +240,11 @@ def user_deactivate(*, by: User, user: User, reassign_to: User | None = None) ->
         raise ValidationError({"user": _("You cannot deactivate yourself.")})
     if reassign_to is not None:
         user_reassign_ownership(by=by, from_user=user, to_user=reassign_to)
+    # Before the user is saved: saving a user clears the request's remembered visibility.
+    Team.objects.filter(manager=user).update(manager=None, updated_at=timezone.now())
     user.is_active = False
     user.save(update_fields=["is_active", "updated_at"])
     Token.objects.filter(user=user).delete()
-    Team.objects.filter(manager=user).update(manager=None, updated_at=timezone.now())
     return user
 
 

@@ -108,7 +108,11 @@ class AccountViewSet(TombstoneListMixin, viewsets.ModelViewSet):
     ordering = ["-updated_at", "-id"]
 
     def live_queryset(self):
-        return selectors.account_list(viewer=self.request.user)
+        accounts = selectors.account_list(viewer=self.request.user)
+        if self.action == "list":
+            # A list row names only the owner; industry, region and pool team are ids.
+            return accounts.select_related(None).select_related("owner")
+        return accounts
 
     def all_rows_queryset(self):
         return (
@@ -242,8 +246,9 @@ class AccountViewSet(TombstoneListMixin, viewsets.ModelViewSet):
     @action(detail=True, methods=["get"])
     def timeline(self, request, pk=None):
         """Interactions, follow-ups and events of the account, newest first."""
-        # The visible account by id alone: get_object() would also build the list's filters.
-        account = generics.get_object_or_404(self.get_queryset(), pk=pk)
+        # The visible account by id alone: get_object() would also build the list's filters,
+        # and the timeline does not show the tags.
+        account = generics.get_object_or_404(self.get_queryset().prefetch_related(None), pk=pk)
         entries = selectors.account_timeline(viewer=request.user, account=account)
         return Response(TimelineEntrySerializer(entries, many=True).data)
 
