@@ -28,7 +28,12 @@ from django.shortcuts import get_object_or_404
 from customers.models import Interaction
 from performance import periods, services
 from performance.filtersets import TargetFilterSet
-from performance.models import Metric, PerformanceSettings, PeriodType, Target
+from performance.models import (
+    Metric,
+    PerformanceSettings,
+    PeriodType,
+    Target,
+)
 from pipeline import selectors as pipeline_selectors
 from pipeline.models import Deal
 from pipeline.selectors import Scope, local_start
@@ -51,6 +56,20 @@ def target_get(*, viewer: User, pk) -> Target:
     return get_object_or_404(
         Target.objects.visible_to(viewer).select_related(*TARGET_RELATED), pk=pk
     )
+
+
+def target_ancestors(*, viewer: User, target: Target) -> list[Target]:
+    """The targets the given one was split from, top first, as far as the viewer sees."""
+    ancestors = []
+    visible = Target.objects.visible_to(viewer).select_related("user", "team")
+    parent_id = target.parent_id
+    while parent_id and len(ancestors) < 10:
+        parent = visible.filter(pk=parent_id).first()
+        if parent is None:
+            break
+        ancestors.append(parent)
+        parent_id = parent.parent_id
+    return ancestors[::-1]
 
 
 def can_edit_target(viewer: User, target: Target) -> bool:
@@ -124,7 +143,10 @@ def actuals_by_user(
     else:
         raise ValueError(metric)
     rows = won.values("owner_id").annotate(value=aggregate).order_by()
-    return {row["owner_id"]: Decimal(row["value"] or 0) for row in rows}
+    quantum = Decimal("0.01") if metric == Metric.REVENUE else Decimal("1")
+    return {
+        row["owner_id"]: Decimal(row["value"] or 0).quantize(quantum, ROUND_HALF_UP) for row in rows
+    }
 
 
 def _subtree_users(team: Team) -> QuerySet:
@@ -434,15 +456,18 @@ def my_targets(*, viewer: User, on: dt.date | None = None) -> list[dict]:
         ) | {Metric.REVENUE}
         for metric in Metric:
             if metric in metrics:
-                result.append(
-                    attainment(
-                        viewer=viewer,
-                        scope=Scope("me", user=viewer),
-                        metric=metric,
-                        period_type=period_type,
-                        on=on,
-                    )
+                figures_ = attainment(
+                    viewer=viewer,
+                    scope=Scope("me", user=viewer),
+                    metric=metric,
+                    period_type=period_type,
+                    on=on,
                 )
+                figures_["metric_label"] = metric.label
+                figures_["elapsed_percent"] = (figures_["elapsed_share"] * 100).quantize(
+                    Decimal("0.1")
+                )
+                result.append(figures_)
     return result
 
 
@@ -558,7 +583,9 @@ def planning_grid(*, viewer: User, parent: Target) -> dict:
         people, sub_teams = services.team_split_members(parent.team)
         row_targets = {
             services.scope_key(user_id=t.user_id, team_id=t.team_id): t
-            for t in services.split_children(parent, services.SPLIT_TEAM)
+            for t in services.split_children(parent, services.SPLIT_TEAM).select_related(
+                "user", "team"
+            )
         }
         scopes = [
             *((services.scope_key(user_id=p.pk), str(p)) for p in people),
@@ -577,7 +604,7 @@ def planning_grid(*, viewer: User, parent: Target) -> dict:
     if child_type:
         for cell in Target.objects.filter(
             parent__in=[t.pk for t in row_targets.values()], period_type=child_type
-        ).select_related("parent"):
+        ).select_related("parent", "user", "team"):
             if cell.user_id == cell.parent.user_id and cell.team_id == cell.parent.team_id:
                 cells[services.scope_key(user_id=cell.user_id, team_id=cell.team_id)][
                     cell.start

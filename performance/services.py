@@ -24,7 +24,12 @@ from django.http import Http404
 from django.utils.translation import gettext as _
 
 from performance import periods
-from performance.models import COUNT_METRICS, PerformanceSettings, PeriodType, Target
+from performance.models import (
+    COUNT_METRICS,
+    PerformanceSettings,
+    PeriodType,
+    Target,
+)
 from teams.models import Team, User
 from teams.selectors import managed_team_paths
 
@@ -365,6 +370,22 @@ def target_decompose(
             _rescale_descendants(child)
         children.append(child)
     return children
+
+
+@transaction.atomic
+def target_plan_decompose(
+    *, by: User, target: Target, mode: str = MODE_EVEN, overwrite: bool = False
+) -> None:
+    """What the planning grid's "decompose" does: a team target over its people and
+    sub-teams, then each of those (or a person's target) over the next shorter periods."""
+    rows = [target]
+    if target.team_id:
+        rows = target_decompose(
+            by=by, target=target, split=SPLIT_TEAM, mode=mode, overwrite=overwrite
+        )
+    if target.period_type in periods.SUB_PERIOD:
+        for row in rows:
+            target_decompose(by=by, target=row, split=SPLIT_TIME, mode=mode, overwrite=overwrite)
 
 
 # Create, update, delete

@@ -12,12 +12,14 @@ api_v1 = [
     path("", include("teams.api.urls")),
     path("", include("customers.api.urls")),
     path("", include("pipeline.api.urls")),
+    path("", include("performance.api.urls")),
 ]
 
 urlpatterns = [
     path("", include("salesmgmt.dashboards.urls")),
     path("", include("teams.urls")),
     path("", include("customers.urls")),
+    path("", include("performance.urls")),
     path("", include("pipeline.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
