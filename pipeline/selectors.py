@@ -1020,3 +1020,78 @@ def stale_deals(*, viewer: User, now: datetime | None = None) -> QuerySet:
         .filter(status=Deal.Status.OPEN, stage_due_at__lte=now)
         .order_by("stage_due_at", "pk")
     )
+
+
+# Comparison of reps
+
+
+def scope_users(*, viewer: User, scope: Scope) -> QuerySet:
+    """The people a scope covers, among those the viewer may see."""
+    users = User.objects.visible_to(viewer)
+    if scope.kind in ("me", "rep"):
+        return users.filter(pk=scope.user.pk)
+    if scope.kind == "team":
+        return users.filter(team__path__startswith=scope.team.path)
+    return users
+
+
+def rep_comparison(
+    *,
+    viewer: User,
+    scope: Scope,
+    pipeline: Pipeline,
+    start: date,
+    end: date,
+    limit: int = 100,
+) -> dict:
+    """Per person of the scope (active, or still owning open deals of the pipeline): their
+    open deals of the pipeline (count, amount), the deals won (count, amount) and lost with a
+    close date in the range, and their win rate (won / (won + lost)). The largest open amount
+    first, at most `limit` people; `total` counts them all. Two queries, whatever the number
+    of people or deals."""
+    alive = Q(deals__deleted_at__isnull=True, deals__pipeline=pipeline)
+    is_open = alive & Q(deals__status=Deal.Status.OPEN)
+    closed_in_range = alive & Q(deals__closed_at__gte=start, deals__closed_at__lte=end)
+    won = closed_in_range & Q(deals__status=Deal.Status.WON)
+    lost = closed_in_range & Q(deals__status=Deal.Status.LOST)
+    owns_open = Exists(
+        Deal.objects.filter(owner=OuterRef("pk"), pipeline=pipeline, status=Deal.Status.OPEN)
+    )
+    people = scope_users(viewer=viewer, scope=scope).filter(Q(is_active=True) | owns_open)
+    rows = (
+        people.annotate(
+            open_count=Count("deals", filter=is_open),
+            open_amount=Coalesce(Sum("deals__amount", filter=is_open), ZERO),
+            won_count=Count("deals", filter=won),
+            won_amount=Coalesce(Sum("deals__amount", filter=won), ZERO),
+            lost_count=Count("deals", filter=lost),
+        )
+        .select_related("team")
+        .order_by("-open_amount", "-won_amount", "username")[:limit]
+    )
+    return {
+        "total": people.count(),
+        "rows": [
+            {
+                "user": person,
+                "open_count": person.open_count,
+                "open_amount": _money(person.open_amount),
+                "won_count": person.won_count,
+                "won_amount": _money(person.won_amount),
+                "lost_count": person.lost_count,
+                "win_rate": _percent(person.won_count, person.won_count + person.lost_count),
+            }
+            for person in rows
+        ],
+    }
+
+
+def scope_teams(*, viewer: User) -> QuerySet:
+    """The teams the viewer may pick as a "team" scope: those `resolve_scope` accepts."""
+    teams = Team.objects.order_by("path")
+    if viewer.is_admin:
+        return teams
+    condition = Q(pk__in=[])
+    for path in managed_team_paths(viewer):
+        condition |= Q(path__startswith=path)
+    return teams.filter(condition)

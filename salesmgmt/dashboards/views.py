@@ -1,8 +1,79 @@
+from datetime import timedelta
+from urllib.parse import urlencode
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 
 from customers import selectors as customer_selectors
+from pipeline import selectors as pipeline_selectors
+from pipeline.models import Pipeline
+from salesmgmt.dashboards import panels
+from salesmgmt.dashboards.forms import DashboardForm
 from teams import selectors as team_selectors
+
+# Lists on the pages stay short, whatever the size of the company.
+CLOSING_ROWS = 8
+STALE_ROWS = 15
+OVER_SLA_ROWS = 10
+REP_ROWS = 50
+
+
+def _url_or_none(name: str) -> str | None:
+    try:
+        return reverse(name)
+    except NoReverseMatch:
+        return None
+
+
+def _default_pipeline() -> Pipeline | None:
+    try:
+        return pipeline_selectors.default_pipeline()
+    except Pipeline.DoesNotExist:
+        return None
+
+
+def _my_pipeline_cards(user) -> dict:
+    """ "My deals by stage" of the default pipeline and "closing this month"."""
+    pipeline = _default_pipeline()
+    if pipeline is None:
+        return {}
+    today = timezone.localdate()
+    month_start, month_end = pipeline_selectors.period_bounds("month", today)
+    deal_list_url = _url_or_none("pipeline:deal_list")
+    my_stages = pipeline_selectors.deals_by_stage(viewer=user, pipeline=pipeline, owner=user)
+    if deal_list_url:
+        for row in my_stages:
+            query = urlencode({"owner": user.pk, "stage": row["stage"].pk, "status": "open"})
+            row["link"] = f"{deal_list_url}?{query}"
+    closing = list(
+        pipeline_selectors.deals_closing(viewer=user, start=month_start, end=month_end).filter(
+            owner=user
+        )[: CLOSING_ROWS + 1]
+    )
+    return {
+        "my_pipeline": pipeline,
+        "my_stages": my_stages,
+        "closing": [
+            {"deal": deal, "link": pipeline_selectors.deal_link(deal.pk)}
+            for deal in closing[:CLOSING_ROWS]
+        ],
+        "closing_more": len(closing) > CLOSING_ROWS,
+        "closing_list_url": (
+            f"{deal_list_url}?"
+            + urlencode(
+                {
+                    "owner": user.pk,
+                    "status": "open",
+                    "expected_close_after": month_start.isoformat(),
+                    "expected_close_before": month_end.isoformat(),
+                }
+            )
+            if deal_list_url
+            else None
+        ),
+    }
 
 
 @login_required
@@ -17,5 +88,123 @@ def home(request):
             team_selectors.notification_list(user=user, unread_only=True)[:5]
         ),
         "followups": customer_selectors.my_followups(user=user),
+        **_my_pipeline_cards(user),
     }
     return render(request, "dashboards/home.html", context)
+
+
+def _period(data: dict, today) -> dict:
+    """The funnel's date range and the forecast's month or quarter for the picked period; a
+    custom range is forecast for the month holding its last day."""
+    if data["period"] == DashboardForm.CUSTOM:
+        start, end = data["start"], data["end"]
+        kind, on = "month", end
+    else:
+        kind, on = data["period"], today
+        start, end = pipeline_selectors.period_bounds(kind, today)[0], today
+    forecast_start, forecast_end = pipeline_selectors.period_bounds(kind, on)
+    return {
+        "start": start,
+        "end": end,
+        "forecast_kind": kind,
+        "forecast_on": on,
+        "forecast_start": forecast_start,
+        "forecast_end": forecast_end,
+    }
+
+
+@login_required
+def manager(request):
+    """The manager dashboard for a scope the viewer may look at (their subtree by default; a
+    rep's own deals), a pipeline and a period. An invisible team or person answers 404."""
+    viewer = request.user
+    manages = team_selectors.is_manager(viewer)
+    data = {"scope": "all" if manages else "me", "period": DashboardForm.MONTH}
+    data.update(request.GET.items())
+    form = DashboardForm(data, viewer=viewer, manages=manages)
+    if not form.is_valid():
+        return render(request, "dashboards/manager.html", {"form": form}, status=400)
+    scope = pipeline_selectors.resolve_scope(viewer=viewer, **form.scope_arguments())
+    pipeline = form.cleaned_data["pipeline"] or _default_pipeline()
+    if pipeline is None:
+        return render(request, "dashboards/manager.html", {"form": form, "scope": scope})
+    today = timezone.localdate()
+    period = _period(form.cleaned_data, today)
+    start, end = period["start"], period["end"]
+
+    funnel = pipeline_selectors.funnel(
+        viewer=viewer, pipeline=pipeline, start=start, end=end, scope=scope
+    )
+    forecast_arguments = {
+        "viewer": viewer,
+        "scope": scope,
+        "period": period["forecast_kind"],
+    }
+    forecast = pipeline_selectors.forecast(**forecast_arguments, on=period["forecast_on"])
+    accuracy = pipeline_selectors.forecast_accuracy(
+        **forecast_arguments, on=period["forecast_start"] - timedelta(days=1)
+    )
+    funnel_trend = pipeline_selectors.funnel_trend(
+        viewer=viewer, pipeline=pipeline, start=start, end=end, scope=scope
+    )
+    forecast_trend = pipeline_selectors.forecast_trend(
+        **forecast_arguments, on=period["forecast_on"]
+    )
+
+    stale = pipeline_selectors.stale_deals(viewer=viewer).filter(scope.q(), pipeline=pipeline)
+    over_sla = pipeline_selectors.over_sla_leads(viewer=viewer)
+    late_deals = over_sla["deals"].filter(scope.q(), pipeline=pipeline)
+    late_leads = over_sla["leads"].filter(scope.q())
+
+    comparison = None
+    if scope.kind in ("team", "all"):
+        comparison = pipeline_selectors.rep_comparison(
+            viewer=viewer, scope=scope, pipeline=pipeline, start=start, end=end, limit=REP_ROWS
+        )
+
+    base_query = {key: value for key, value in request.GET.items() if key in ("pipeline", "period")}
+    if form.cleaned_data["period"] == DashboardForm.CUSTOM:
+        base_query.update(start=start.isoformat(), end=end.isoformat())
+
+    context = {
+        "form": form,
+        "manages": manages,
+        "scope": scope,
+        "pipeline": pipeline,
+        **period,
+        "funnel": funnel,
+        "funnel_chart": panels.funnel_figure(funnel),
+        "funnel_trend_chart": panels.funnel_trend_figure(funnel_trend, funnel),
+        "forecast": forecast,
+        "forecast_tiles": panels.forecast_tiles(forecast),
+        "forecast_chart": panels.forecast_figure(forecast),
+        "forecast_trend_chart": panels.forecast_trend_figure(forecast_trend),
+        "accuracy": accuracy,
+        "accuracy_rows": (
+            [
+                (label, accuracy["forecast"][key], accuracy["error_percent"].get(key))
+                for key, label in panels.forecast_labels()
+                if key != "closed_won"
+            ]
+            if accuracy
+            else []
+        ),
+        "stale_count": stale.count(),
+        "stale": [
+            {"deal": deal, "link": pipeline_selectors.deal_link(deal.pk)}
+            for deal in stale[:STALE_ROWS]
+        ],
+        "late_deal_count": late_deals.count(),
+        "late_deals": [
+            {"deal": deal, "link": pipeline_selectors.deal_link(deal.pk)}
+            for deal in late_deals[:OVER_SLA_ROWS]
+        ],
+        "late_lead_count": late_leads.count(),
+        "late_leads": list(late_leads[:OVER_SLA_ROWS]),
+        "comparison": comparison,
+        "rep_rows": panels.rep_rows(comparison, funnel) if comparison else [],
+        "open_stages": [row for row in funnel["stages"] if not row["is_won"]],
+        "rep_query": urlencode(base_query),
+        "now": timezone.now(),
+    }
+    return render(request, "dashboards/manager.html", context)

@@ -1,0 +1,120 @@
+"""The rep's home: "my deals by stage" of the default pipeline and "closing this month"."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+
+from pipeline import selectors
+from salesmgmt.dashboards import views
+from tests.pipeline.test_reports import move, new_deal
+from tests.utils import assert_constant_queries
+
+pytestmark = pytest.mark.django_db
+
+URL = reverse("dashboards:home")
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+
+
+def deal_list_url():
+    try:
+        return reverse("pipeline:deal_list")
+    except NoReverseMatch:
+        return None
+
+
+def section(html: str, name: str) -> str:
+    return re.search(rf'<section class="card {name}">.*?</section>', html, re.S).group(0)
+
+
+def test_my_deals_by_stage_counts_my_open_deals_only(org, stages, client_for):
+    earlier = timezone.now() - timedelta(days=2)
+    new_deal(org.rep_a, "100000", earlier)
+    new_deal(org.rep_a, "50000.50", earlier)
+    new_deal(org.rep_a, "30000", earlier, stage=stages["D"])
+    won = new_deal(org.rep_a, "999000", earlier)
+    move(won, stages["W"], timezone.now(), closed_at=timezone.localdate())
+    new_deal(org.rep_a1, "70000", earlier)  # someone else's
+    response = client_for(org.rep_a).get(URL, **EN)
+    html = section(response.content.decode(), "my-deals-by-stage")
+    rows = dict(re.findall(r'<tr data-stage="(\d+)">(.*?)</tr>', html, re.S))
+    assert list(rows) == [str(stages[key].pk) for key in "LNDP"]
+
+    def figures(key):
+        row = rows[str(stages[key].pk)]
+        count = re.search(r'class="num stage-count">(.*?)<', row).group(1)
+        amount = re.search(r'class="num stage-amount">(.*?)<', row).group(1)
+        return count, amount
+
+    assert figures("L") == ("2", "150,001")
+    assert figures("N") == ("0", "0")
+    assert figures("D") == ("1", "30,000")
+    expected = selectors.deals_by_stage(
+        viewer=org.rep_a, pipeline=stages["L"].pipeline, owner=org.rep_a
+    )
+    assert [(row["stage"], row["count"]) for row in response.context["my_stages"]] == [
+        (row["stage"], row["count"]) for row in expected
+    ]
+
+
+def test_a_managers_stage_card_holds_their_own_deals_not_the_teams(org, stages, client_for):
+    new_deal(org.rep_a, "100000", timezone.now())
+    response = client_for(org.sup_a).get(URL, **EN)
+    assert sum(row["count"] for row in response.context["my_stages"]) == 0
+
+
+def test_stage_rows_link_to_the_deal_list_when_it_exists(org, stages, client_for):
+    new_deal(org.rep_a, "100000", timezone.now())
+    html = section(client_for(org.rep_a).get(URL, **EN).content.decode(), "my-deals-by-stage")
+    url = deal_list_url()
+    if url is None:
+        assert "<a " not in html
+    else:
+        assert (
+            f'href="{url}?owner={org.rep_a.pk}&amp;stage={stages["L"].pk}&amp;status=open"' in html
+        )
+
+
+def test_closing_this_month_lists_my_open_deals_soonest_first_capped(org, stages, client_for):
+    today = timezone.localdate()
+    month_start, month_end = selectors.period_bounds("month", today)
+    earlier = timezone.now() - timedelta(days=1)
+    days = [month_end - timedelta(days=n % (month_end - month_start).days) for n in range(10)]
+    for number, day in enumerate(days):
+        new_deal(org.rep_a, str(1000 + number), earlier, expected_close=day)
+    later = new_deal(org.rep_a, "6", earlier, expected_close=month_end + timedelta(days=1))
+    sibling = new_deal(org.rep_a1, "7", earlier, expected_close=month_start)
+    done = new_deal(org.rep_a, "8", earlier, expected_close=month_start)
+    move(done, stages["W"], timezone.now(), closed_at=today)
+
+    response = client_for(org.rep_a).get(URL, **EN)
+    shown = [item["deal"] for item in response.context["closing"]]
+    assert len(shown) == views.CLOSING_ROWS
+    assert [deal.expected_close for deal in shown] == sorted(days)[: views.CLOSING_ROWS]
+    assert response.context["closing_more"] is True
+    html = section(response.content.decode(), "closing-this-month")
+    for deal in shown:
+        assert f'href="{selectors.deal_link(deal.pk)}"' in html
+        assert deal.name in html
+    for hidden in (later, sibling, done):
+        assert hidden.name not in html
+    assert f"{shown[0].amount:,.0f}" in html
+    assert stages["L"].name in html
+
+
+def test_closing_this_month_when_nothing_closes(org, stages, client_for):
+    html = client_for(org.rep_a).get(URL, **EN).content.decode()
+    assert "No open deals expected to close this month." in section(html, "closing-this-month")
+
+
+def test_home_queries_do_not_grow_with_deals(org, stages, client_for):
+    client = client_for(org.rep_a)
+    today = timezone.localdate()
+
+    def add(count):
+        for _number in range(count):
+            new_deal(org.rep_a, "1000", timezone.now(), expected_close=today)
+
+    assert_constant_queries(add, lambda: client.get(URL))
