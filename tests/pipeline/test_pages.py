@@ -548,3 +548,16 @@ def test_navigation_and_account_page_link_to_the_deals(client_for, data):
     assert (
         f"{reverse('pipeline:deal_create')}?account={data.account.pk}" in account.content.decode()
     )
+
+
+def test_pages_speak_chinese_to_a_chinese_user(client_for, data):
+    User.objects.filter(pk=data.org.rep_a.pk).update(preferred_language="zh-hans")
+    client = client_for(User.objects.get(pk=data.org.rep_a.pk))
+    for url in (
+        reverse("pipeline:board"),
+        reverse("pipeline:deal_list"),
+        reverse("pipeline:deal_detail", args=[data.mine.pk]),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "潜在客户挖掘" in response.content.decode(), url
