@@ -321,7 +321,11 @@ def target_decompose(
         raise ValidationError({"split": _("Choose a split: time or team.")})
     if mode not in MODES:
         raise ValidationError({"mode": _("Choose the weights: even, seasonal or manual.")})
-    target = Target.objects.select_for_update().select_related("user", "team").get(pk=target.pk)
+    target = (
+        Target.objects.select_for_update(of=("self",))
+        .select_related("user", "team")
+        .get(pk=target.pk)
+    )
     plan = _plan_children(target, split)
     values = allocate(
         target.value, _weights(target, split, plan, mode, weights), quantum_for(target.metric)
@@ -481,7 +485,9 @@ def target_update(
     """Changes the value (marking the target as edited by hand) or the note. Returns the
     target and how its split now compares with the parent (see split_difference)."""
     _require_write(by, target)
-    target = Target.objects.select_for_update().select_related("parent").get(pk=target.pk)
+    target = (
+        Target.objects.select_for_update(of=("self",)).select_related("parent").get(pk=target.pk)
+    )
     fields = ["updated_at"]
     if value is not None and value != target.value:
         target.value = value
@@ -498,7 +504,9 @@ def target_update(
 @transaction.atomic
 def target_set_values(*, by: User, values: dict[int, Decimal]) -> list[dict]:
     """Several values at once (the planning grid): each changed one is edited by hand."""
-    targets = Target.objects.select_for_update().select_related("user", "user__team", "team")
+    targets = Target.objects.select_for_update(of=("self",)).select_related(
+        "user", "user__team", "team"
+    )
     targets = {t.pk: t for t in targets.filter(pk__in=list(values))}
     if set(targets) != set(values):
         raise Http404
