@@ -76,16 +76,16 @@ def can_edit_target(viewer: User, target: Target) -> bool:
     return services.scope_writable(viewer, user=target.user, team=target.team)
 
 
-def plain_targets(*, metric: str, period_type: str, start: dt.date) -> QuerySet:
-    """The targets of one period and metric without a product category or segment."""
-    return Target.objects.filter(
-        metric=metric,
+def plain_targets(*, period_type: str, start: dt.date, metric: str | None = None) -> QuerySet:
+    """The targets of one period (and metric) without a product category or segment."""
+    qs = Target.objects.filter(
         period_type=period_type,
         start=start,
         product_category__isnull=True,
         industry__isnull=True,
         tier="",
     )
+    return qs.filter(metric=metric) if metric else qs
 
 
 # Actuals
@@ -445,14 +445,9 @@ def my_targets(*, viewer: User, on: dt.date | None = None) -> list[dict]:
     for period_type in (PeriodType.MONTH, PeriodType.QUARTER):
         start, _end = _period(period_type, on)
         metrics = set(
-            Target.objects.filter(
-                user_id=viewer.pk,
-                period_type=period_type,
-                start=start,
-                product_category__isnull=True,
-                industry__isnull=True,
-                tier="",
-            ).values_list("metric", flat=True)
+            plain_targets(period_type=period_type, start=start)
+            .filter(user_id=viewer.pk)
+            .values_list("metric", flat=True)
         ) | {Metric.REVENUE}
         for metric in Metric:
             if metric in metrics:

@@ -298,8 +298,19 @@ def _rescale_descendants(target: Target) -> None:
                 _rescale_descendants(child)
 
 
-def _describe(targets: list[Target]) -> str:
-    return ", ".join(f"{t.scope_name} {t.period_label}" for t in targets)
+def _refuse_hand_edits(targets: list[Target]) -> None:
+    """Raises a ValidationError naming the hand-edited targets among these and below them."""
+    edited = _edited_descendants(targets)
+    if edited:
+        names = ", ".join(f"{t.scope_name} {t.period_label}" for t in edited)
+        raise ValidationError(
+            {
+                "overwrite": _(
+                    "These targets were edited by hand: %(targets)s. Confirm to replace them."
+                )
+                % {"targets": names}
+            }
+        )
 
 
 @transaction.atomic
@@ -335,17 +346,7 @@ def target_decompose(
         for child in split_children(target, split).select_related("user", "team")
     }
     if not overwrite:
-        edited = _edited_descendants(list(existing.values()))
-        if edited:
-            raise ValidationError(
-                {
-                    "overwrite": _(
-                        "These targets were edited by hand: %(targets)s. Decompose again "
-                        "with overwrite to replace them."
-                    )
-                    % {"targets": _describe(edited)}
-                }
-            )
+        _refuse_hand_edits(list(existing.values()))
     planned_keys = {item["key"] for item in plan}
     for key, child in existing.items():
         if key not in planned_keys:
@@ -599,17 +600,7 @@ def target_copy_from_last_year(*, by: User, target: Target, overwrite: bool = Fa
     if source is None:
         raise ValidationError({"start": _("There is no target for the same period last year.")})
     if not overwrite:
-        edited = _edited_descendants(list(target.children.all().select_related("user", "team")))
-        if edited:
-            raise ValidationError(
-                {
-                    "overwrite": _(
-                        "These targets were edited by hand: %(targets)s. Copy again with "
-                        "overwrite to replace them."
-                    )
-                    % {"targets": _describe(edited)}
-                }
-            )
+        _refuse_hand_edits(list(target.children.all().select_related("user", "team")))
     target.value = source.value
     target.save(update_fields=["value", "updated_at"])
     _copy_tree(by, source, target, overwrite=True)

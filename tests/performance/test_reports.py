@@ -46,14 +46,18 @@ def may(org):
     return org
 
 
-def test_attainment_and_pace_of_one_rep_counted_in_working_days(may):
-    result = selectors.attainment(
-        viewer=may.rep_a,
-        scope=Scope("me", user=may.rep_a),
+def rep_a_may(org, on):
+    return selectors.attainment(
+        viewer=org.rep_a,
+        scope=Scope("me", user=org.rep_a),
         metric="revenue",
         period_type="month",
-        on=ON,
+        on=on,
     )
+
+
+def test_attainment_and_pace_of_one_rep_counted_in_working_days(may):
+    result = rep_a_may(may, ON)
     assert (result["working_days"], result["elapsed_working_days"]) == (19, 6)
     assert result["actual"] == D("5000.00")
     assert result["target"] == D("19000.00")
@@ -65,43 +69,19 @@ def test_attainment_and_pace_of_one_rep_counted_in_working_days(may):
 
 def test_a_company_day_off_changes_the_pace(may):
     CompanyDayOff.objects.create(date=dt.date(2026, 5, 11), name="Outing")
-    result = selectors.attainment(
-        viewer=may.rep_a,
-        scope=Scope("me", user=may.rep_a),
-        metric="revenue",
-        period_type="month",
-        on=ON,
-    )
+    result = rep_a_may(may, ON)
     assert (result["working_days"], result["elapsed_working_days"]) == (18, 5)
     assert result["expected"] == D("5277.78")  # 19,000 × 5 / 18
     assert result["pace_percent"] == D("94.7")
     PerformanceSettings.objects.update_or_create(pk=1, defaults={"behind_pace_percent": 90})
-    again = selectors.attainment(
-        viewer=may.rep_a,
-        scope=Scope("me", user=may.rep_a),
-        metric="revenue",
-        period_type="month",
-        on=ON,
-    )
+    again = rep_a_may(may, ON)
     assert again["behind"] is False
 
 
 def test_before_and_after_the_period(may):
-    before = selectors.attainment(
-        viewer=may.rep_a,
-        scope=Scope("me", user=may.rep_a),
-        metric="revenue",
-        period_type="month",
-        on=dt.date(2026, 5, 1),  # a holiday: no working day gone by yet
-    )
+    before = rep_a_may(may, dt.date(2026, 5, 1))  # a holiday: no working day gone by yet
     assert before["expected"] == D("0.00") and before["behind"] is False
-    after = selectors.attainment(
-        viewer=may.rep_a,
-        scope=Scope("me", user=may.rep_a),
-        metric="revenue",
-        period_type="month",
-        on=dt.date(2026, 5, 31),
-    )
+    after = rep_a_may(may, dt.date(2026, 5, 31))
     assert after["actual"] == D("15000.00") and after["expected"] == D("19000.00")
 
 
