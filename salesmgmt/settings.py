@@ -234,6 +234,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "pipeline.tasks.forecast_rollup",
         "schedule": crontab(hour=0, minute=40),
     },
+    "incentives-statements-recompute": {
+        "task": "incentives.tasks.recompute_statements",
+        "schedule": crontab(hour=1, minute=10),
+    },
 }
 
 # REST API

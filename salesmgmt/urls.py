@@ -13,6 +13,7 @@ api_v1 = [
     path("", include("customers.api.urls")),
     path("", include("pipeline.api.urls")),
     path("", include("performance.api.urls")),
+    path("", include("incentives.api.urls")),
 ]
 
 urlpatterns = [
@@ -21,6 +22,7 @@ urlpatterns = [
     path("", include("customers.urls")),
     path("", include("performance.urls")),
     path("", include("pipeline.urls")),
+    path("", include("incentives.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -1,0 +1,20 @@
+from django.urls import path
+from rest_framework.routers import SimpleRouter
+
+from incentives.api import views
+
+router = SimpleRouter()
+router.register("commission-plans", views.CommissionPlanViewSet, basename="commission-plan")
+router.register("commission-rules", views.CommissionRuleViewSet, basename="commission-rule")
+router.register("bonus-rules", views.BonusRuleViewSet, basename="bonus-rule")
+router.register("statements", views.StatementViewSet, basename="statement")
+router.register("disputes", views.DisputeViewSet, basename="dispute")
+
+urlpatterns = [
+    path(
+        "reports/commission-estimate/",
+        views.CommissionEstimateView.as_view(),
+        name="report-commission-estimate",
+    ),
+    *router.urls,
+]

@@ -1,0 +1,640 @@
+"""Writes of the incentives app: plans and rules (admins), deal credits and costs, statements
+(compute, approve, mark paid) and disputes.
+
+A draft statement is rebuilt from the data every time it is computed: its lines are matched
+by their source (a deal and rule, a bonus, a dispute, a correction) and updated in place,
+so computing twice gives the same lines. An approved or paid statement is never written
+again. When something a frozen statement paid on changes later (a deal reopened, lost after
+being won, its amount or credits changed), the frozen period is computed again as it would
+be now, with the target it was approved with, and the difference from what frozen
+statements already paid for it becomes an adjustment (or, when nothing is due any more, a
+clawback) line in the person's next draft statement.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from incentives import selectors
+from incentives.calculator import LineDraft, cents, money_text
+from incentives.models import (
+    BonusRule,
+    CommissionPlan,
+    CommissionRule,
+    CommissionTier,
+    DealCost,
+    DealCredit,
+    Dispute,
+    LineKind,
+    Statement,
+    StatementLine,
+)
+from performance import periods
+from pipeline.models import Deal
+from pipeline.services import can_edit_deal
+from teams.models import LadderLevel, Team, User
+from teams.selectors import manager_of, user_can_see
+from teams.services import notify
+
+ZERO = Decimal("0")
+HUNDRED = Decimal("100")
+FROZEN = [Statement.Status.APPROVED, Statement.Status.PAID]
+
+
+def _require_admin(by: User | None) -> None:
+    if by is not None and not by.is_admin:
+        raise PermissionDenied(_("Only an admin can change commission plans."))
+
+
+# Plans and rules
+
+
+def validate_plan_assignments(*, plan: CommissionPlan, users, teams, ladder_levels) -> None:
+    """One plan per person per period at each level of specificity: no two plans in effect
+    at the same time may name the same person, team or ladder level."""
+    others = [
+        other
+        for other in CommissionPlan.objects.exclude(pk=plan.pk).prefetch_related(
+            "users", "teams", "ladder_levels"
+        )
+        if other.overlaps(plan)
+    ]
+    errors = {}
+    for field, chosen, label in (
+        ("users", users, _("person")),
+        ("teams", teams, _("team")),
+        ("ladder_levels", ladder_levels, _("ladder level")),
+    ):
+        chosen_ids = {item.pk for item in chosen}
+        for other in others:
+            clash = chosen_ids & {item.pk for item in getattr(other, field).all()}
+            if clash:
+                errors[field] = _(
+                    "The plan “%(plan)s” already applies to this %(what)s at the same time."
+                ) % {"plan": other.name, "what": label}
+                break
+    if errors:
+        raise ValidationError(errors)
+
+
+@transaction.atomic
+def commission_plan_save(
+    *,
+    by: User | None,
+    plan: CommissionPlan,
+    users: list[User] | None = None,
+    teams: list[Team] | None = None,
+    ladder_levels: list[LadderLevel] | None = None,
+) -> CommissionPlan:
+    """Saves a plan and whom it applies to (None keeps the current choice)."""
+    _require_admin(by)
+    plan.full_clean()
+    if plan.pk:
+        users = list(plan.users.all()) if users is None else users
+        teams = list(plan.teams.all()) if teams is None else teams
+        ladder_levels = list(plan.ladder_levels.all()) if ladder_levels is None else ladder_levels
+    validate_plan_assignments(
+        plan=plan, users=users or [], teams=teams or [], ladder_levels=ladder_levels or []
+    )
+    plan.save()
+    plan.users.set(users or [])
+    plan.teams.set(teams or [])
+    plan.ladder_levels.set(ladder_levels or [])
+    return plan
+
+
+def validate_tiers(tiers: list[dict]) -> None:
+    """Tiers must not overlap, and only the last may be open-ended."""
+    ordered = sorted(tiers, key=lambda tier: tier["from_percent"])
+    for index, tier in enumerate(ordered):
+        to = tier.get("to_percent")
+        if to is not None and to <= tier["from_percent"]:
+            raise ValidationError({"tiers": _("Each tier must end above where it starts.")})
+        following = ordered[index + 1] if index + 1 < len(ordered) else None
+        if following is not None and (to is None or to > following["from_percent"]):
+            raise ValidationError({"tiers": _("The tiers overlap.")})
+
+
+@transaction.atomic
+def commission_rule_save(
+    *, by: User | None, rule: CommissionRule, tiers: list[dict] | None = None
+) -> CommissionRule:
+    """Saves a rule and, when given, replaces its tiers ({from_percent, to_percent, rate})."""
+    _require_admin(by)
+    rule.full_clean()
+    if tiers is not None:
+        validate_tiers(tiers)
+    rule.save()
+    if tiers is not None:
+        rule.tiers.all().delete()
+        for tier in tiers:
+            row = CommissionTier(rule=rule, **tier)
+            row.full_clean()
+            row.save()
+    return rule
+
+
+def bonus_rule_save(*, by: User | None, bonus: BonusRule) -> BonusRule:
+    _require_admin(by)
+    with transaction.atomic():
+        bonus.full_clean()
+        bonus.save()
+    return bonus
+
+
+def config_delete(*, by: User | None, instance) -> None:
+    """Deletes a plan, rule or bonus rule; a plan that statements were computed with stays."""
+    from django.db.models import ProtectedError
+
+    _require_admin(by)
+    try:
+        with transaction.atomic():
+            instance.delete()
+    except ProtectedError as error:
+        raise ValidationError(
+            _("Statements were computed with this plan; end it instead of deleting it.")
+        ) from error
+
+
+@transaction.atomic
+def deal_credits_set(*, by: User | None, deal: Deal, shares: list[tuple[User, Decimal]]) -> None:
+    """Splits a deal's credit between people by percentages summing to 100; an empty list
+    gives the whole deal back to its owner."""
+    if by is not None and not can_edit_deal(by, deal):
+        raise PermissionDenied(_("You cannot change this deal."))
+    people = [user.pk for user, _share in shares]
+    if len(set(people)) != len(people):
+        raise ValidationError({"shares": _("Name each person once.")})
+    if shares and sum((Decimal(share) for _user, share in shares), ZERO) != HUNDRED:
+        raise ValidationError({"shares": _("The shares must add up to 100%.")})
+    for user, share in shares:
+        if Decimal(share) <= 0:
+            raise ValidationError({"shares": _("Each share must be above 0%.")})
+        if by is not None and not by.is_admin and not user_can_see(by, user):
+            raise ValidationError({"shares": _("You can only choose people in your own teams.")})
+    DealCredit.objects.filter(deal=deal).exclude(user_id__in=people).delete()
+    for user, share in shares:
+        DealCredit.objects.update_or_create(deal=deal, user=user, defaults={"percent": share})
+    # The deal's own timestamp marks the change for frozen statements.
+    Deal.all_objects.filter(pk=deal.pk).update(updated_at=timezone.now())
+
+
+def deal_cost_set(*, by: User | None, deal: Deal, cost: Decimal | None) -> DealCost | None:
+    """Records (or with None removes) a deal's cost, for rules paid on margin."""
+    _require_admin(by)
+    with transaction.atomic():
+        if cost is None:
+            DealCost.objects.filter(deal=deal).delete()
+            return None
+        row = DealCost.objects.filter(deal=deal).first() or DealCost(deal=deal)
+        row.cost = cost
+        row.full_clean()
+        row.save()
+        return row
+
+
+# Statements
+
+
+def _drafts_to_lines(drafts: list[LineDraft]) -> list[LineDraft]:
+    return [draft for draft in drafts if draft.amount or draft.kind == LineKind.COMMISSION]
+
+
+def _previous_draft_start(statement: Statement) -> dt.date | None:
+    return (
+        Statement.objects.filter(
+            user_id=statement.user_id, status=Statement.Status.DRAFT, start__lt=statement.start
+        )
+        .order_by("-start")
+        .values_list("start", flat=True)
+        .first()
+    )
+
+
+def _corrected_here(statement: Statement) -> list[Statement]:
+    """The frozen statements whose corrections belong in this draft: it is the first draft
+    after them."""
+    since = _previous_draft_start(statement)
+    frozen = Statement.objects.filter(
+        user_id=statement.user_id, status__in=FROZEN, end__lt=statement.start
+    )
+    if since is not None:
+        frozen = frozen.filter(end__gte=since)
+    return list(frozen.select_related("plan", "user").order_by("start"))
+
+
+def _correction_lines(statement: Statement, user: User) -> list[LineDraft]:
+    lines = []
+    for frozen in _corrected_here(statement):
+        if not selectors.frozen_deal_changed(frozen):
+            continue
+        _inputs, due_drafts = selectors.period_drafts(
+            user=user,
+            plan=frozen.plan,
+            start=frozen.start,
+            end=frozen.end,
+            target=frozen.target,
+            use_target=True,
+        )
+        due_by_deal: dict[int, Decimal] = {}
+        due_by_key: dict[str, Decimal] = {}
+        for draft in due_drafts:
+            if draft.deal_id is not None:
+                due_by_deal[draft.deal_id] = due_by_deal.get(draft.deal_id, ZERO) + draft.amount
+            else:
+                due_by_key[draft.source_key] = due_by_key.get(draft.source_key, ZERO) + draft.amount
+        paid_by_deal, paid_by_key = selectors.paid_by_source(frozen)
+        names = selectors.deal_names(set(due_by_deal) | set(paid_by_deal))
+        period = frozen.period_label
+        for deal_id in sorted(set(due_by_deal) | set(paid_by_deal)):
+            due, paid = due_by_deal.get(deal_id, ZERO), paid_by_deal.get(deal_id, ZERO)
+            if due == paid:
+                continue
+            clawback = due < paid and due == ZERO
+            values = {
+                "deal": names.get(deal_id, deal_id),
+                "period": period,
+                "paid": money_text(paid),
+                "due": money_text(due),
+            }
+            if clawback:
+                text = _("%(deal)s is no longer won for %(period)s: %(paid)s paid is taken back")
+            else:
+                text = _(
+                    "%(deal)s changed after %(period)s was approved: %(paid)s paid, %(due)s due"
+                )
+            text = text % values
+            lines.append(
+                LineDraft(
+                    kind=LineKind.CLAWBACK if clawback else LineKind.ADJUSTMENT,
+                    source_key=f"adjust:{frozen.pk}:deal:{deal_id}",
+                    amount=due - paid,
+                    explanation=text,
+                    deal_id=deal_id if deal_id in names else None,
+                    basis=paid,
+                    corrects_id=frozen.pk,
+                )
+            )
+        for key in sorted(set(due_by_key) | set(paid_by_key)):
+            due, paid = due_by_key.get(key, ZERO), paid_by_key.get(key, ZERO)
+            if due == paid:
+                continue
+            text = _(
+                "Bonus for %(period)s recomputed after a deal changed: %(paid)s paid, %(due)s due"
+            ) % {
+                "period": period,
+                "paid": money_text(paid),
+                "due": money_text(due),
+            }
+            bonus_id = int(key.split(":")[1]) if key.startswith("bonus:") else None
+            lines.append(
+                LineDraft(
+                    kind=LineKind.CLAWBACK if due == ZERO else LineKind.ADJUSTMENT,
+                    source_key=f"adjust:{frozen.pk}:{key}",
+                    amount=due - paid,
+                    explanation=text,
+                    bonus_rule_id=bonus_id,
+                    basis=paid,
+                    corrects_id=frozen.pk,
+                )
+            )
+    return lines
+
+
+def _dispute_lines(statement: Statement) -> list[LineDraft]:
+    """Accepted disputes whose adjustment belongs in this draft: raised on one of its own
+    lines, or on a frozen statement it is the first draft after; never one already paid."""
+    since = _previous_draft_start(statement)
+    frozen_before = Q(line__statement__status__in=FROZEN, line__statement__end__lt=statement.start)
+    if since is not None:
+        frozen_before &= Q(line__statement__end__gte=since)
+    paid_keys = StatementLine.objects.filter(
+        statement__user_id=statement.user_id,
+        statement__status__in=FROZEN,
+        source_key__startswith="dispute:",
+    ).values_list("source_key", flat=True)
+    paid = {int(key.split(":")[1]) for key in paid_keys}
+    disputes = (
+        Dispute.objects.filter(
+            status=Dispute.Status.ACCEPTED, line__statement__user_id=statement.user_id
+        )
+        .filter(Q(line__statement=statement) | frozen_before)
+        .exclude(pk__in=paid)
+        .select_related("line", "line__statement")
+        .order_by("resolved_at", "pk")
+    )
+    return [
+        LineDraft(
+            kind=LineKind.ADJUSTMENT,
+            source_key=f"dispute:{dispute.pk}",
+            amount=dispute.adjustment,
+            explanation=_("Dispute accepted on “%(line)s”: %(resolution)s")
+            % {"line": dispute.line.explanation[:120], "resolution": dispute.resolution[:120]},
+            deal_id=dispute.line.deal_id,
+            corrects_id=dispute.line.statement_id
+            if dispute.line.statement_id != statement.pk
+            else None,
+        )
+        for dispute in disputes
+    ]
+
+
+def _sync_lines(statement: Statement, drafts: list[LineDraft]) -> None:
+    """Makes the statement's lines exactly the drafts, matched by source: same lines keep
+    their ids (disputes point at them). A vanished line that was disputed stays at zero."""
+    existing = {line.source_key: line for line in statement.lines.all()}
+    fields = (
+        "kind",
+        "deal_id",
+        "rule_id",
+        "bonus_rule_id",
+        "corrects_id",
+        "basis",
+        "rate",
+        "amount",
+        "explanation",
+    )
+    to_create, to_update = [], []
+    for position, draft in enumerate(drafts):
+        values = {
+            "kind": draft.kind,
+            "deal_id": draft.deal_id,
+            "rule_id": draft.rule_id,
+            "bonus_rule_id": draft.bonus_rule_id,
+            "corrects_id": draft.corrects_id,
+            "basis": None if draft.basis is None else cents(draft.basis),
+            "rate": draft.rate,
+            "amount": cents(draft.amount),
+            "explanation": draft.explanation[:300],
+        }
+        line = existing.pop(draft.source_key, None)
+        if line is None:
+            to_create.append(
+                StatementLine(
+                    statement=statement, source_key=draft.source_key, position=position, **values
+                )
+            )
+            continue
+        changed = line.position != position or any(
+            getattr(line, name) != values[name] for name in fields
+        )
+        if changed:
+            for name, value in values.items():
+                setattr(line, name, value)
+            line.position = position
+            to_update.append(line)
+    gone = list(existing.values())
+    disputed = set(Dispute.objects.filter(line__in=gone).values_list("line_id", flat=True))
+    for line in gone:
+        if line.pk in disputed and line.amount:
+            line.amount = ZERO
+            line.explanation = (_("No longer due: %(line)s") % {"line": line.explanation})[:300]
+            line.position = len(drafts)
+            to_update.append(line)
+    undisputed = [line.pk for line in gone if line.pk not in disputed]
+    StatementLine.objects.filter(pk__in=undisputed).delete()
+    if to_update:
+        StatementLine.objects.bulk_update(to_update, [*fields, "position"])
+    StatementLine.objects.bulk_create(to_create)
+
+
+def _set_totals(statement: Statement) -> None:
+    totals = dict.fromkeys(LineKind.values, ZERO)
+    for kind, amount in statement.lines.values_list("kind", "amount"):
+        totals[kind] += amount
+    statement.commission_total = totals[LineKind.COMMISSION]
+    statement.bonus_total = totals[LineKind.BONUS]
+    statement.adjustment_total = totals[LineKind.ADJUSTMENT] + totals[LineKind.CLAWBACK]
+    statement.total = sum(totals.values(), ZERO)
+
+
+def _language(user: User) -> str:
+    from django.conf import settings
+
+    return user.preferred_language or settings.LANGUAGE_CODE
+
+
+@transaction.atomic
+def statement_compute(
+    *, user: User, period: periods.Period, plan: CommissionPlan | None = None
+) -> Statement:
+    """Builds or rebuilds the person's draft statement for the period (start, end); an
+    approved or paid one is returned untouched. The plan is the one in effect on the first
+    day of the period unless given. Explanations are written in the person's language."""
+    start, end = period
+    rows = Statement.objects.select_for_update()
+    statement = rows.filter(user=user, start=start, end=end).first()
+    if statement is not None and statement.is_frozen:
+        return statement
+    plan = plan or selectors.plan_for(user, on=start)
+    if statement is None:
+        try:
+            with transaction.atomic():
+                statement = Statement.objects.create(user=user, start=start, end=end)
+        except IntegrityError:
+            statement = Statement.objects.select_for_update().get(user=user, start=start, end=end)
+            if statement.is_frozen:
+                return statement
+    with translation.override(_language(user)):
+        if plan is not None:
+            inputs, drafts = selectors.period_drafts(user=user, plan=plan, start=start, end=end)
+            drafts = _drafts_to_lines(drafts)
+        else:
+            inputs, drafts = None, []
+        drafts += _correction_lines(statement, user)
+        drafts += _dispute_lines(statement)
+    _sync_lines(statement, drafts)
+    statement.plan = plan
+    statement.currency = plan.currency if plan else statement.currency
+    statement.target = inputs.target if inputs else None
+    statement.credited_revenue = cents(inputs.revenue) if inputs else ZERO
+    attainment = inputs.attainment if inputs else None
+    statement.attainment = None if attainment is None else cents(attainment)
+    statement.computed_at = timezone.now()
+    _set_totals(statement)
+    statement.save()
+    return statement
+
+
+def statements_recompute(*, on: dt.date | None = None) -> int:
+    """Computes every active person's statement for the plan period holding `on` (today by
+    default) and rebuilds every other draft; returns how many statements were computed.
+    Each statement is its own transaction, so a long run holds no lock for long."""
+    on = on or periods.today()
+    resolver = selectors.PlanResolver(selectors.plans_in_effect(on))
+    done = set()
+    for user in User.objects.filter(is_active=True).select_related("team").order_by("pk"):
+        plan = resolver.plan_for(user)
+        if plan is None:
+            continue
+        start, end = selectors.plan_period(plan, on)
+        statement = statement_compute(user=user, period=(start, end))
+        done.add(statement.pk)
+    drafts = (
+        Statement.objects.filter(status=Statement.Status.DRAFT)
+        .exclude(pk__in=done)
+        .select_related("user")
+        .order_by("start", "pk")
+    )
+    for statement in drafts:
+        statement_compute(user=statement.user, period=(statement.start, statement.end))
+        done.add(statement.pk)
+    return len(done)
+
+
+def _statement_link(statement: Statement) -> str:
+    return reverse("incentives:statement_detail", args=[statement.pk])
+
+
+@transaction.atomic
+def statement_approve(*, by: User, statement: Statement) -> Statement:
+    """A manager approves a draft statement of their subtree (not their own); it is frozen
+    from then on. The person's later drafts are rebuilt, since corrections of this period
+    now belong to the next of them."""
+    statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    if statement.status != Statement.Status.DRAFT:
+        raise ValidationError({"status": _("Only a draft statement can be approved.")})
+    if not selectors.can_approve(by, statement):
+        raise PermissionDenied(_("You can approve the statements of your team's people only."))
+    statement.status = Statement.Status.APPROVED
+    statement.approved_by = by
+    statement.approved_at = timezone.now()
+    statement.save(update_fields=["status", "approved_by", "approved_at", "updated_at"])
+    later = Statement.objects.filter(
+        user_id=statement.user_id, status=Statement.Status.DRAFT, start__gt=statement.end
+    ).select_related("user")
+    for draft in later:
+        statement_compute(user=draft.user, period=(draft.start, draft.end))
+    notify(
+        recipient=statement.user,
+        kind="statement_approved",
+        title=_("Your statement for %(period)s was approved") % {"period": statement.period_label},
+        link=_statement_link(statement),
+    )
+    return statement
+
+
+@transaction.atomic
+def statement_mark_paid(*, by: User, statement: Statement) -> Statement:
+    if not by.is_admin:
+        raise PermissionDenied(_("Only an admin can mark statements paid."))
+    statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    if statement.status != Statement.Status.APPROVED:
+        raise ValidationError({"status": _("Only an approved statement can be marked paid.")})
+    statement.status = Statement.Status.PAID
+    statement.paid_by = by
+    statement.paid_at = timezone.now()
+    statement.save(update_fields=["status", "paid_by", "paid_at", "updated_at"])
+    return statement
+
+
+def _next_open_period(user: User, after: Statement) -> periods.Period:
+    """The period of the draft that takes corrections of a frozen statement: the first draft
+    after it, else the plan period holding today (or the one just after the statement)."""
+    draft = (
+        Statement.objects.filter(user=user, status=Statement.Status.DRAFT, start__gt=after.end)
+        .order_by("start")
+        .first()
+    )
+    if draft is not None:
+        return draft.start, draft.end
+    day = max(periods.today(), after.end + dt.timedelta(days=1))
+    plan = selectors.plan_for(user, on=day)
+    return periods.period_bounds(plan.period if plan else after_kind(after), day)
+
+
+def after_kind(statement: Statement) -> str:
+    return "month" if statement.start.month == statement.end.month else "quarter"
+
+
+@transaction.atomic
+def dispute_raise(*, by: User, line: StatementLine, comment: str) -> Dispute:
+    """The statement's person questions one of its lines; their manager is told."""
+    statement = line.statement
+    if statement.user_id != by.pk:
+        raise PermissionDenied(_("Only the statement's owner can dispute its lines."))
+    comment = (comment or "").strip()
+    if not comment:
+        raise ValidationError({"comment": _("Say what is wrong with the line.")})
+    if Dispute.objects.filter(line=line, status=Dispute.Status.OPEN).exists():
+        raise ValidationError({"line": _("This line is already disputed.")})
+    dispute = Dispute(line=line, raised_by=by, comment=comment)
+    dispute.full_clean()
+    dispute.save()
+    manager = manager_of(by)
+    if manager is not None:
+        notify(
+            recipient=manager,
+            kind="dispute_raised",
+            title=_("%(person)s disputes a line of their statement for %(period)s")
+            % {"person": by, "period": statement.period_label},
+            body=comment,
+            link=_statement_link(statement),
+        )
+    return dispute
+
+
+@transaction.atomic
+def dispute_resolve(
+    *,
+    by: User,
+    dispute: Dispute,
+    accept: bool,
+    resolution: str,
+    adjustment: Decimal | None = None,
+) -> Dispute:
+    """A manager of the person accepts the dispute (the adjustment goes into the person's
+    next open statement) or rejects it with a reason; both are told."""
+    dispute = (
+        Dispute.objects.select_for_update()
+        .select_related("line__statement__user")
+        .get(pk=dispute.pk)
+    )
+    statement = dispute.line.statement
+    person = statement.user
+    if (
+        person.pk == by.pk
+        or not (by.is_admin or selectors.is_manager(by))
+        or not user_can_see(by, person)
+    ):
+        raise PermissionDenied(_("A manager of the person resolves their disputes."))
+    if dispute.status != Dispute.Status.OPEN:
+        raise ValidationError({"status": _("This dispute is already resolved.")})
+    resolution = (resolution or "").strip()
+    errors = {}
+    if not resolution:
+        errors["resolution"] = _("Give the reason for the decision.")
+    if accept and not adjustment:
+        errors["adjustment"] = _("Give the amount to add to (or take from) the next statement.")
+    if errors:
+        raise ValidationError(errors)
+    dispute.status = Dispute.Status.ACCEPTED if accept else Dispute.Status.REJECTED
+    dispute.adjustment = cents(Decimal(adjustment)) if accept else None
+    dispute.resolution = resolution
+    dispute.resolved_by = by
+    dispute.resolved_at = timezone.now()
+    dispute.save()
+    if accept:
+        period = (
+            (statement.start, statement.end)
+            if not statement.is_frozen
+            else _next_open_period(person, statement)
+        )
+        statement_compute(user=person, period=period)
+    verdict = _("accepted") if accept else _("rejected")
+    for recipient in {person, by}:
+        notify(
+            recipient=recipient,
+            kind="dispute_resolved",
+            title=_("The dispute on the statement for %(period)s was %(verdict)s")
+            % {"period": statement.period_label, "verdict": verdict},
+            body=resolution,
+            link=_statement_link(statement),
+        )
+    return dispute
