@@ -2,13 +2,14 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from customers import demo as customers_demo
+from incentives import demo as incentives_demo
 from performance import demo as performance_demo
 from pipeline import demo as pipeline_demo
 from teams import demo as teams_demo
 from teams.models import User
 
 # Each app seeds its own part of the demo company, in dependency order.
-SEEDERS = [teams_demo.seed, customers_demo.seed, pipeline_demo.seed, performance_demo.seed]
+SEEDERS = [teams_demo.seed, customers_demo.seed, pipeline_demo.seed, performance_demo.seed, incentives_demo.seed]
 
 
 class Command(BaseCommand):
