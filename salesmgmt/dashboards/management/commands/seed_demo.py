@@ -9,7 +9,13 @@ from teams import demo as teams_demo
 from teams.models import User
 
 # Each app seeds its own part of the demo company, in dependency order.
-SEEDERS = [teams_demo.seed, customers_demo.seed, pipeline_demo.seed, performance_demo.seed, incentives_demo.seed]
+SEEDERS = [
+    teams_demo.seed,
+    customers_demo.seed,
+    pipeline_demo.seed,
+    performance_demo.seed,
+    incentives_demo.seed,
+]
 
 
 class Command(BaseCommand):
