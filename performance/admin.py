@@ -2,7 +2,17 @@
 
 from django.contrib import admin
 
-from performance.models import CompanyDayOff, PerformanceSettings, Target
+from performance.models import (
+    CompanyDayOff,
+    Expense,
+    ImprovementPlan,
+    PerformanceSettings,
+    Review,
+    ReviewCriterion,
+    ReviewCycle,
+    ReviewKpi,
+    Target,
+)
 
 # Targets, attainment and leaderboards
 
@@ -51,3 +61,70 @@ class PerformanceSettingsAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# Reviews, 360 feedback and improvement plans
+
+
+class ReviewKpiInline(admin.TabularInline):
+    model = ReviewKpi
+    extra = 0
+
+
+class ReviewCriterionInline(admin.TabularInline):
+    model = ReviewCriterion
+    extra = 0
+
+
+@admin.register(ReviewCycle)
+class ReviewCycleAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "start", "end", "team", "status"]
+    list_filter = ["kind", "status"]
+    search_fields = ["name", "team__name"]
+    date_hierarchy = "start"
+    list_select_related = ["team"]
+    raw_id_fields = ["team", "created_by"]
+    readonly_fields = ["status", "opened_at", "closed_at", "created_at", "updated_at"]
+    inlines = [ReviewKpiInline, ReviewCriterionInline]
+
+
+@admin.register(Review)
+class ReviewAdmin(admin.ModelAdmin):
+    """Read-mostly: reviews are written through the pages, where the rules apply."""
+
+    list_display = ["reviewee", "cycle", "reviewer", "status", "overall_score"]
+    list_filter = ["status", "cycle"]
+    search_fields = ["reviewee__username", "reviewee__first_name", "reviewee__last_name"]
+    list_select_related = ["reviewee", "reviewer", "cycle"]
+    raw_id_fields = ["cycle", "reviewee", "reviewer"]
+    readonly_fields = [
+        "kpi_results",
+        "kpis_filled_at",
+        "criteria_scores",
+        "overall_score",
+        "submitted_at",
+        "acknowledged_at",
+    ]
+
+
+@admin.register(ImprovementPlan)
+class ImprovementPlanAdmin(admin.ModelAdmin):
+    list_display = ["person", "owner", "status", "start", "end"]
+    list_filter = ["status"]
+    search_fields = ["person__username", "person__first_name", "person__last_name", "goals"]
+    list_select_related = ["person", "owner"]
+    raw_id_fields = ["review", "person", "owner"]
+
+
+# Expenses
+
+
+@admin.register(Expense)
+class ExpenseAdmin(admin.ModelAdmin):
+    list_display = ["user", "date", "category", "amount", "status", "decided_by"]
+    list_filter = ["status", "category", "date"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "note"]
+    date_hierarchy = "date"
+    list_select_related = ["user", "decided_by"]
+    raw_id_fields = ["user", "account", "deal", "decided_by"]
+    readonly_fields = ["decided_by", "decided_at", "created_at", "updated_at"]

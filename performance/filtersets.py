@@ -3,7 +3,7 @@
 import django_filters
 from django.utils.translation import gettext_lazy as _
 
-from performance.models import Metric, PeriodType, Target
+from performance.models import Expense, Metric, PeriodType, Review, Target
 from teams.filtersets import UpdatedAfterFilterMixin
 from teams.models import Team, User
 
@@ -57,3 +57,34 @@ class TargetFilterSet(UpdatedAfterFilterMixin):
         if not value:
             return queryset
         return queryset.filter(start__lte=value, end__gte=value)
+
+
+# Reviews, 360 feedback and improvement plans
+
+
+class ReviewFilterSet(UpdatedAfterFilterMixin):
+    cycle = django_filters.NumberFilter(field_name="cycle_id", label=_("Review cycle"))
+    status = django_filters.MultipleChoiceFilter(choices=Review.Status.choices, label=_("Status"))
+    reviewee = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Reviewee"))
+    reviewer = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Reviewer"))
+
+    class Meta:
+        model = Review
+        fields = ["cycle", "status", "reviewee", "reviewer", "updated_after"]
+
+
+# Expenses
+
+
+class ExpenseFilterSet(UpdatedAfterFilterMixin):
+    user = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Spent by"))
+    status = django_filters.MultipleChoiceFilter(choices=Expense.Status.choices, label=_("Status"))
+    category = django_filters.MultipleChoiceFilter(
+        choices=Expense.Category.choices, label=_("Category")
+    )
+    date_after = django_filters.DateFilter(field_name="date", lookup_expr="gte", label=_("From"))
+    date_before = django_filters.DateFilter(field_name="date", lookup_expr="lte", label=_("To"))
+
+    class Meta:
+        model = Expense
+        fields = ["user", "status", "category", "date_after", "date_before", "updated_after"]

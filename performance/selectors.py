@@ -22,16 +22,29 @@ import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
+from django.core import signing
+from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 
 from customers.models import Interaction
 from performance import periods, services
-from performance.filtersets import TargetFilterSet
+from performance.filtersets import ExpenseFilterSet, ReviewFilterSet, TargetFilterSet
 from performance.models import (
+    ANONYMOUS_RATERS,
+    LOWER_IS_BETTER,
+    Expense,
+    ImprovementAction,
+    ImprovementPlan,
+    KpiKind,
     Metric,
     PerformanceSettings,
     PeriodType,
+    PlanCheckIn,
+    RaterKind,
+    Review,
+    ReviewCycle,
+    ReviewFeedback,
     Target,
 )
 from pipeline import selectors as pipeline_selectors
@@ -640,4 +653,413 @@ def planning_grid(*, viewer: User, parent: Target) -> dict:
         "has_cells": any(any(row["cells"]) for row in rows),
         "hand_edited": any(c is not None and c.hand_edited for r in rows for c in r["cells"])
         or any(r["target"] is not None and r["target"].hand_edited for r in rows),
+    }
+
+
+# Reviews, 360 feedback and improvement plans
+
+# Peer and subordinate answers are shown, aggregated, from this many answers on.
+FEEDBACK_MIN_ANONYMOUS = 3
+LEVEL_POINTS = Decimal(20)
+HUNDRED = Decimal(100)
+
+
+def _quantize(value: Decimal | None, places: str = "0.01") -> Decimal | None:
+    return None if value is None else value.quantize(Decimal(places), ROUND_HALF_UP)
+
+
+def score_kpi(kind: str, value: Decimal | None, target: Decimal | None) -> Decimal | None:
+    """A KPI value's score from 0 to 100 against its target (see the scoring rules in
+    performance.services): None when there is no value to score."""
+    if value is None or target is None:
+        return None
+    if kind in LOWER_IS_BETTER:
+        if value <= target:
+            return HUNDRED
+        return _quantize(target / value * HUNDRED)
+    if target <= 0:
+        return HUNDRED
+    return _quantize(min(value / target * HUNDRED, HUNDRED))
+
+
+def _ratio(part: Decimal, whole: Decimal) -> Decimal | None:
+    return None if not whole else part * HUNDRED / whole
+
+
+def review_kpi_values(*, cycle, reviews) -> dict[int, list[dict]]:
+    """The KPI lines of each review, computed from the data of the cycle's period: one
+    grouped query per measure for all the reviewees (see performance.services for the
+    scoring). Values, targets and scores are strings so they keep their exact decimals in
+    JSON; None where there is no data."""
+    start, end = cycle.start, cycle.end
+    users = [review.reviewee_id for review in reviews]
+    revenue = actuals_by_user(metric=Metric.REVENUE, start=start, end=end, users=users)
+    won = actuals_by_user(metric=Metric.WON_DEALS, start=start, end=end, users=users)
+    new_customers = actuals_by_user(metric=Metric.NEW_CUSTOMERS, start=start, end=end, users=users)
+    interactions = actuals_by_user(metric=Metric.INTERACTIONS, start=start, end=end, users=users)
+    lost = dict(
+        Deal.objects.filter(
+            owner_id__in=users, status=Deal.Status.LOST, closed_at__gte=start, closed_at__lte=end
+        )
+        .values("owner_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+        .values_list("owner_id", "n")
+    )
+    expenses = dict(
+        Expense.objects.filter(
+            user_id__in=users, status=Expense.Status.APPROVED, date__gte=start, date__lte=end
+        )
+        .values("user_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+        .values_list("user_id", "total")
+    )
+    targets: dict[tuple[int, str], Decimal] = {}
+    for user_id, metric, value in Target.objects.filter(
+        user_id__in=users,
+        start=start,
+        end=end,
+        product_category__isnull=True,
+        industry__isnull=True,
+        tier="",
+    ).values_list("user_id", "metric", "value"):
+        targets[(user_id, metric)] = value
+    satisfaction: dict[int, list[int]] = defaultdict(list)
+    for review_id, answers in ReviewFeedback.objects.filter(
+        review__in=[review.pk for review in reviews],
+        rater_kind=RaterKind.CUSTOMER,
+        answered_at__isnull=False,
+    ).values_list("review_id", "answers"):
+        satisfaction[review_id].extend(int(level) for level in answers.values())
+
+    result = {}
+    for review in reviews:
+        uid = review.reviewee_id
+        user_revenue = revenue.get(uid, ZERO)
+        user_won = won.get(uid, ZERO)
+        closed = user_won + lost.get(uid, 0)
+        answers = satisfaction.get(review.pk)
+        expense = Decimal(expenses.get(uid) or 0)
+        revenue_target = targets.get((uid, Metric.REVENUE))
+        values = {
+            KpiKind.ATTAINMENT: _ratio(user_revenue, revenue_target) if revenue_target else None,
+            KpiKind.NEW_CUSTOMERS: new_customers.get(uid, ZERO),
+            KpiKind.WIN_RATE: _ratio(user_won, closed),
+            KpiKind.AVERAGE_DEAL: user_revenue / user_won if user_won else None,
+            KpiKind.INTERACTIONS: interactions.get(uid, ZERO),
+            KpiKind.SATISFACTION: Decimal(sum(answers)) / len(answers) if answers else None,
+            KpiKind.EXPENSE_RATIO: _ratio(expense, user_revenue),
+        }
+        lines = []
+        for kpi in cycle.kpis.all():
+            target = kpi.target
+            if kpi.kind == KpiKind.ATTAINMENT:
+                target = HUNDRED
+            elif kpi.kind == KpiKind.NEW_CUSTOMERS:
+                target = targets.get((uid, Metric.NEW_CUSTOMERS), target)
+            elif kpi.kind == KpiKind.INTERACTIONS:
+                target = targets.get((uid, Metric.INTERACTIONS), target)
+            value = _quantize(values[kpi.kind])
+            score = score_kpi(kpi.kind, value, target)
+            if kpi.kind == KpiKind.EXPENSE_RATIO and value is None and expense:
+                score = ZERO  # money spent with no revenue at all
+            lines.append(
+                {
+                    "kind": kpi.kind,
+                    "weight": kpi.weight,
+                    "value": None if value is None else str(value),
+                    "target": str(_quantize(Decimal(target))),
+                    "score": None if score is None else str(score),
+                }
+            )
+        result[review.pk] = lines
+    return result
+
+
+def _decimal(text) -> Decimal | None:
+    return None if text in (None, "") else Decimal(str(text))
+
+
+def review_breakdown(review) -> dict:
+    """How the overall score is made: each KPI line and criterion with its weight, value,
+    score (0-100) and contribution; lines without a score share their weight out over the
+    others (overall = Σ weight × score / Σ weight of the scored lines)."""
+    kpi_labels = dict(KpiKind.choices)
+    lines = []
+    if review.kpi_results:
+        for line in review.kpi_results:
+            lines.append(
+                {
+                    "kind": line["kind"],
+                    "label": kpi_labels.get(line["kind"], line["kind"]),
+                    "group": "kpi",
+                    "weight": int(line["weight"]),
+                    "value": _decimal(line["value"]),
+                    "target": _decimal(line["target"]),
+                    "score": _decimal(line["score"]),
+                }
+            )
+    else:
+        for kpi in review.cycle.kpis.all():
+            lines.append(
+                {
+                    "kind": kpi.kind,
+                    "label": kpi.get_kind_display(),
+                    "group": "kpi",
+                    "weight": kpi.weight,
+                    "value": None,
+                    "target": HUNDRED if kpi.kind == KpiKind.ATTAINMENT else kpi.target,
+                    "score": None,
+                }
+            )
+    for criterion in review.cycle.criteria.all():
+        level = review.criteria_scores.get(criterion.kind)
+        lines.append(
+            {
+                "kind": criterion.kind,
+                "label": criterion.get_kind_display(),
+                "group": "criterion",
+                "weight": criterion.weight,
+                "value": level,
+                "target": None,
+                "score": LEVEL_POINTS * level if level else None,
+                "levels": criterion.levels,
+            }
+        )
+    scored_weight = sum(line["weight"] for line in lines if line["score"] is not None)
+    overall = None
+    for line in lines:
+        line["contribution"] = None
+        if line["score"] is not None and scored_weight:
+            line["contribution"] = _quantize(
+                Decimal(line["weight"]) * line["score"] / scored_weight
+            )
+    if scored_weight:
+        overall = _quantize(
+            sum(
+                (Decimal(line["weight"]) * line["score"] for line in lines if line["score"]),
+                ZERO,
+            )
+            / scored_weight
+        )
+    return {
+        "lines": lines,
+        "overall": overall,
+        "scored_weight": scored_weight,
+        "unscored_weight": sum(line["weight"] for line in lines) - scored_weight,
+        "kpis_filled": bool(review.kpi_results),
+    }
+
+
+def review_cycle_list(*, viewer: User) -> QuerySet:
+    return (
+        ReviewCycle.objects.visible_to(viewer)
+        .select_related("team", "created_by")
+        .annotate(
+            review_count=Count("reviews", distinct=True),
+            submitted_count=Count(
+                "reviews",
+                filter=~Q(reviews__status=Review.Status.DRAFT),
+                distinct=True,
+            ),
+        )
+    )
+
+
+def review_cycle_get(*, viewer: User, pk) -> ReviewCycle:
+    return get_object_or_404(
+        review_cycle_list(viewer=viewer).prefetch_related("kpis", "criteria"), pk=pk
+    )
+
+
+REVIEW_ROW_RELATED = ("cycle", "reviewee", "reviewee__team", "reviewer")
+
+
+def review_list(*, viewer: User, filters: dict | None = None, request=None) -> QuerySet:
+    qs = Review.objects.visible_to(viewer).select_related(*REVIEW_ROW_RELATED)
+    if filters is None:
+        return qs
+    return ReviewFilterSet(filters, queryset=qs, request=request).qs
+
+
+def review_get(*, viewer: User, pk) -> Review:
+    return get_object_or_404(
+        review_list(viewer=viewer).prefetch_related("cycle__kpis", "cycle__criteria"), pk=pk
+    )
+
+
+def feedback_list(*, viewer: User) -> QuerySet:
+    """360 feedback the viewer may read: what they were asked themselves, and on the reviews
+    they see, the self, manager and customer answers. Peer and subordinate answers are read
+    one by one only by their rater; everyone else gets them through feedback_summary."""
+    if not viewer.is_authenticated or not viewer.is_active:
+        return ReviewFeedback.objects.none()
+    visible_reviews = Review.objects.visible_to(viewer).values("pk")
+    return ReviewFeedback.objects.filter(
+        Q(rater_id=viewer.pk)
+        | (Q(review__in=visible_reviews) & ~Q(rater_kind__in=ANONYMOUS_RATERS))
+    ).select_related("review__cycle", "review__reviewee", "rater", "contact")
+
+
+def feedback_get(*, viewer: User, pk) -> ReviewFeedback:
+    return get_object_or_404(feedback_list(viewer=viewer), pk=pk)
+
+
+def feedback_requests(*, viewer: User) -> QuerySet:
+    """What the viewer was asked to give feedback on, unanswered first."""
+    return (
+        ReviewFeedback.objects.filter(rater_id=viewer.pk)
+        .select_related("review__cycle", "review__reviewee")
+        .order_by(F("answered_at").desc(nulls_first=True), "-id")
+    )
+
+
+def feedback_from_token(token: str) -> tuple[ReviewFeedback, bool]:
+    """The customer feedback a signed link names, and whether the link has expired; a
+    tampered or unknown token is not found."""
+    from performance.services import FEEDBACK_LINK_MAX_AGE, FEEDBACK_SALT
+
+    expired = False
+    try:
+        pk = signing.loads(token, salt=FEEDBACK_SALT, max_age=FEEDBACK_LINK_MAX_AGE)
+    except signing.SignatureExpired:
+        expired = True
+        pk = signing.loads(token, salt=FEEDBACK_SALT)
+    except signing.BadSignature as error:
+        raise Http404 from error
+    feedback = get_object_or_404(
+        ReviewFeedback.objects.select_related("review__cycle", "review__reviewee", "contact"),
+        pk=pk,
+        rater_kind=RaterKind.CUSTOMER,
+    )
+    return feedback, expired
+
+
+def feedback_summary(review) -> dict:
+    """360 results for the review page. Self, manager and customer answers are listed one
+    by one; peer and subordinate answers only as averages per criterion with their comments
+    unattributed, and only once at least FEEDBACK_MIN_ANONYMOUS of that kind have answered."""
+    criteria = [(c.kind, c.get_kind_display()) for c in review.cycle.criteria.all()]
+    rows = list(review.feedback.select_related("rater", "contact").order_by("id"))
+    groups = []
+    for kind, label in RaterKind.choices:
+        of_kind = [row for row in rows if row.rater_kind == kind]
+        if not of_kind:
+            continue
+        answered = [row for row in of_kind if row.answered_at]
+        group = {
+            "kind": kind,
+            "label": label,
+            "invited": len(of_kind),
+            "answered": len(answered),
+            "anonymous": kind in ANONYMOUS_RATERS,
+        }
+        if kind in ANONYMOUS_RATERS:
+            shown = len(answered) >= FEEDBACK_MIN_ANONYMOUS
+            group["shown"] = shown
+            group["needed"] = max(FEEDBACK_MIN_ANONYMOUS - len(answered), 0)
+            group["averages"] = (
+                [
+                    (
+                        label_,
+                        _quantize(
+                            Decimal(sum(int(row.answers[kind_]) for row in answered))
+                            / len(answered)
+                        ),
+                    )
+                    for kind_, label_ in criteria
+                ]
+                if shown
+                else []
+            )
+            group["comments"] = (
+                sorted(row.comment for row in answered if row.comment) if shown else []
+            )
+            group["answers"] = []
+        else:
+            group["shown"] = True
+            group["answers"] = [
+                {
+                    "rater": row.rater or row.contact,
+                    "answered_at": row.answered_at,
+                    "levels": [(label_, row.answers.get(kind_)) for kind_, label_ in criteria],
+                    "comment": row.comment,
+                    "pk": row.pk,
+                }
+                for row in of_kind
+            ]
+        groups.append(group)
+    return {"criteria": criteria, "groups": groups, "threshold": FEEDBACK_MIN_ANONYMOUS}
+
+
+def plan_list(*, viewer: User) -> QuerySet:
+    return (
+        ImprovementPlan.objects.visible_to(viewer)
+        .select_related("person", "owner", "review__cycle")
+        .annotate(
+            action_count=Count("actions", distinct=True),
+            done_count=Count("actions", filter=Q(actions__done=True), distinct=True),
+        )
+    )
+
+
+def plan_get(*, viewer: User, pk) -> ImprovementPlan:
+    return get_object_or_404(
+        plan_list(viewer=viewer).prefetch_related(
+            Prefetch(
+                "actions",
+                queryset=ImprovementAction.objects.select_related("owner", "account", "followup"),
+            ),
+            Prefetch("check_ins", queryset=PlanCheckIn.objects.select_related("by")),
+        ),
+        pk=pk,
+    )
+
+
+# Expenses
+
+
+def expense_list(*, viewer: User, filters: dict | None = None, request=None) -> QuerySet:
+    qs = Expense.objects.visible_to(viewer).select_related("user", "account", "deal", "decided_by")
+    if filters is None:
+        return qs
+    return ExpenseFilterSet(filters, queryset=qs, request=request).qs
+
+
+def expense_get(*, viewer: User, pk) -> Expense:
+    return get_object_or_404(expense_list(viewer=viewer), pk=pk)
+
+
+def expenses_to_decide(*, viewer: User) -> QuerySet:
+    """Submitted expenses of the people the viewer sees, other than their own."""
+    return (
+        expense_list(viewer=viewer)
+        .filter(status=Expense.Status.SUBMITTED)
+        .exclude(user_id=viewer.pk)
+    )
+
+
+def expense_totals(*, viewer: User, start: dt.date, end: dt.date) -> dict:
+    """The visible approved and submitted amounts of a period, by category."""
+    rows = (
+        Expense.objects.visible_to(viewer)
+        .filter(date__gte=start, date__lte=end)
+        .exclude(status=Expense.Status.REJECTED)
+        .values("category", "status")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    labels = dict(Expense.Category.choices)
+    totals: dict[str, dict] = {}
+    for row in rows:
+        entry = totals.setdefault(
+            row["category"],
+            {"label": labels[row["category"]], "approved": ZERO, "submitted": ZERO},
+        )
+        entry[row["status"]] += row["total"]
+    return {
+        "by_category": [totals[key] for key in Expense.Category.values if key in totals],
+        "approved": sum((entry["approved"] for entry in totals.values()), ZERO),
+        "submitted": sum((entry["submitted"] for entry in totals.values()), ZERO),
     }

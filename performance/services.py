@@ -18,20 +18,41 @@ their first months after the hire date and the rest goes to the others in propor
 import datetime as dt
 from decimal import ROUND_DOWN, Decimal
 
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import Http404
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers import services as customer_services
+from customers.models import Account, Contact
 from performance import periods
 from performance.models import (
     COUNT_METRICS,
+    CriterionKind,
+    Expense,
+    ImprovementAction,
+    ImprovementPlan,
+    KpiKind,
     PerformanceSettings,
     PeriodType,
+    PlanCheckIn,
+    RaterKind,
+    Review,
+    ReviewCriterion,
+    ReviewCycle,
+    ReviewFeedback,
+    ReviewKind,
+    ReviewKpi,
     Target,
 )
+from pipeline.models import Deal
 from teams.models import Team, User
-from teams.selectors import managed_team_paths
+from teams.selectors import managed_team_paths, manager_of, user_can_see
+from teams.services import notify, validate_assignable
 
 SPLIT_TIME = "time"
 SPLIT_TEAM = "team"
@@ -605,3 +626,828 @@ def target_copy_from_last_year(*, by: User, target: Target, overwrite: bool = Fa
     target.save(update_fields=["value", "updated_at"])
     _copy_tree(by, source, target, overwrite=True)
     return target
+
+
+# Reviews, 360 feedback and improvement plans
+#
+# Scoring (each line scores 0-100, see performance.selectors.score_kpi):
+# - higher-is-better KPIs (attainment %, new customers, win rate, average deal size,
+#   interactions, satisfaction) score value / target × 100, capped at 100;
+# - the expense-to-revenue ratio scores 100 up to its target and target / value × 100 above;
+# - a criterion scores its level × 20 (level 1 = 20 ... level 5 = 100);
+# - a line with no data (no revenue target, no closed deal, no customer answer) gets no score
+#   and its weight is shared out over the scored lines: overall = Σ weight × score / Σ weight.
+
+FEEDBACK_SALT = "performance.review-feedback"
+FEEDBACK_LINK_MAX_AGE = dt.timedelta(days=30)
+
+# Default template: (KPI, weight, target per review kind: monthly, quarterly, annual).
+DEFAULT_KPIS = [
+    (KpiKind.ATTAINMENT, 30, (100, 100, 100)),
+    (KpiKind.NEW_CUSTOMERS, 10, (1, 3, 12)),
+    (KpiKind.WIN_RATE, 10, (30, 30, 30)),
+    (KpiKind.AVERAGE_DEAL, 5, (100000, 100000, 100000)),
+    (KpiKind.INTERACTIONS, 5, (40, 120, 480)),
+    (KpiKind.SATISFACTION, 5, (4, 4, 4)),
+    (KpiKind.EXPENSE_RATIO, 5, (5, 5, 5)),
+]
+DEFAULT_CRITERIA = [
+    (CriterionKind.TEAMWORK, 6),
+    (CriterionKind.ATTITUDE, 6),
+    (CriterionKind.PRODUCT_KNOWLEDGE, 6),
+    (CriterionKind.SELLING_SKILLS, 6),
+    (CriterionKind.CUSTOMER_FOCUS, 6),
+]
+REVIEW_KIND_INDEX = {ReviewKind.MONTHLY: 0, ReviewKind.QUARTERLY: 1, ReviewKind.ANNUAL: 2}
+
+
+def criterion_levels(kind: str) -> list[str]:
+    """What levels 1-5 of a criterion mean, in the current language."""
+    levels = {
+        CriterionKind.TEAMWORK: [
+            _("Works alone and holds back information."),
+            _("Helps when asked."),
+            _("Shares leads and knowledge with the team."),
+            _("Helps colleagues close and coaches newcomers."),
+            _("Makes the whole team stronger; others seek them out."),
+        ],
+        CriterionKind.ATTITUDE: [
+            _("Often misses commitments; discouraged by setbacks."),
+            _("Keeps most commitments; needs pushing."),
+            _("Reliable and positive."),
+            _("Takes ownership and keeps going after setbacks."),
+            _("Sets the tone for the team under pressure."),
+        ],
+        CriterionKind.PRODUCT_KNOWLEDGE: [
+            _("Cannot explain the main products."),
+            _("Knows the basics; escalates most questions."),
+            _("Answers customers' usual questions alone."),
+            _("Handles technical questions and competitor comparisons."),
+            _("The team's reference on products and competitors."),
+        ],
+        CriterionKind.SELLING_SKILLS: [
+            _("Struggles to qualify or move deals."),
+            _("Follows the process with help."),
+            _("Qualifies, presents and closes on their own."),
+            _("Handles objections and negotiates well; large deals."),
+            _("Wins complex deals and teaches others how."),
+        ],
+        CriterionKind.CUSTOMER_FOCUS: [
+            _("Customers complain about follow-through."),
+            _("Responds, but late or incompletely."),
+            _("Responsive; understands the customer's needs."),
+            _("Anticipates needs; customers ask for them."),
+            _("Trusted advisor; customers refer others."),
+        ],
+    }
+    return [str(text) for text in levels[kind]]
+
+
+def default_cycle_template(kind: str) -> tuple[list[dict], list[dict]]:
+    index = REVIEW_KIND_INDEX.get(kind, 1)
+    kpis = [
+        {"kind": kpi, "weight": weight, "target": Decimal(targets[index])}
+        for kpi, weight, targets in DEFAULT_KPIS
+    ]
+    criteria = [{"kind": criterion, "weight": weight} for criterion, weight in DEFAULT_CRITERIA]
+    return kpis, criteria
+
+
+def can_manage_cycles(user: User) -> bool:
+    return user.is_authenticated and (user.is_admin or Team.objects.filter(manager=user).exists())
+
+
+def _require_team_manager(by: User, team: Team) -> None:
+    if by.is_admin:
+        return
+    if not any(team.path.startswith(path) for path in managed_team_paths(by)):
+        raise PermissionDenied(_("You can only run reviews for the teams you manage."))
+
+
+def can_manage_review(user: User, review: Review) -> bool:
+    """The reviewer, and anyone who sees the reviewee from above, scores and manages a
+    review; the reviewee never does."""
+    if user.pk == review.reviewee_id:
+        return False
+    return user.pk == review.reviewer_id or user_can_see(user, review.reviewee)
+
+
+def _require_review_manager(by: User, review: Review) -> None:
+    if not can_manage_review(by, review):
+        raise PermissionDenied(_("Only the reviewer or a manager above them can do this."))
+
+
+def _unique_lines(lines, kinds, errors: dict, field: str, message: str):
+    """(order, line) for each template line of a known kind not given before; the others
+    add `message` to errors[field]."""
+    seen: set[str] = set()
+    for order, line in enumerate(lines or []):
+        kind = line.get("kind")
+        if kind not in kinds or kind in seen:
+            errors.setdefault(field, []).append(message)
+            continue
+        seen.add(kind)
+        yield order, line
+
+
+def _template_lines(kpis, criteria) -> tuple[list[ReviewKpi], list[ReviewCriterion]]:
+    """Validates a cycle template: known kinds, no repeats, weights summing to 100."""
+    errors: dict[str, list[str]] = {}
+    kpi_rows = [
+        ReviewKpi(
+            kind=line["kind"], weight=line.get("weight"), target=line.get("target"), order=order
+        )
+        for order, line in _unique_lines(
+            kpis, KpiKind.values, errors, "kpis", _("Each KPI can appear once.")
+        )
+    ]
+    criterion_rows = [
+        ReviewCriterion(
+            kind=line["kind"],
+            weight=line.get("weight"),
+            levels=line.get("levels") or criterion_levels(line["kind"]),
+            order=order,
+        )
+        for order, line in _unique_lines(
+            criteria, CriterionKind.values, errors, "criteria", _("Each criterion can appear once.")
+        )
+    ]
+    for row in [*kpi_rows, *criterion_rows]:
+        try:
+            row.full_clean(exclude=["cycle"])
+        except ValidationError as error:
+            field = "kpis" if isinstance(row, ReviewKpi) else "criteria"
+            for messages in error.message_dict.values():
+                errors.setdefault(field, []).extend(messages)
+    if not criterion_rows and "criteria" not in errors:
+        errors["criteria"] = [_("Choose at least one qualitative criterion.")]
+    total = sum(row.weight or 0 for row in [*kpi_rows, *criterion_rows])
+    if not errors and total != 100:
+        errors["weights"] = [
+            _("The weights add up to %(total)s; they must add up to 100.") % {"total": total}
+        ]
+    if errors:
+        raise ValidationError(errors)
+    return kpi_rows, criterion_rows
+
+
+def _save_template(cycle: ReviewCycle, kpis, criteria) -> None:
+    kpi_rows, criterion_rows = _template_lines(kpis, criteria)
+    cycle.kpis.all().delete()
+    cycle.criteria.all().delete()
+    for row in [*kpi_rows, *criterion_rows]:
+        row.cycle = cycle
+    ReviewKpi.objects.bulk_create(kpi_rows)
+    ReviewCriterion.objects.bulk_create(criterion_rows)
+
+
+@transaction.atomic
+def cycle_create(
+    *,
+    by: User,
+    name: str,
+    kind: str,
+    start: dt.date,
+    end: dt.date,
+    team: Team,
+    kpis: list[dict] | None = None,
+    criteria: list[dict] | None = None,
+) -> ReviewCycle:
+    """A draft cycle; without a template it gets the default KPI lines and criteria."""
+    _require_team_manager(by, team)
+    cycle = ReviewCycle(name=name, kind=kind, start=start, end=end, team=team, created_by=by)
+    cycle.full_clean()
+    if kpis is None and criteria is None:
+        kpis, criteria = default_cycle_template(kind)
+    _template_lines(kpis, criteria)
+    cycle.save()
+    _save_template(cycle, kpis, criteria)
+    return cycle
+
+
+@transaction.atomic
+def cycle_update(
+    *, by: User, cycle: ReviewCycle, kpis=None, criteria=None, **fields
+) -> ReviewCycle:
+    """Changes a draft cycle; its template is fixed once the cycle opens."""
+    cycle = ReviewCycle.objects.select_for_update().get(pk=cycle.pk)
+    _require_team_manager(by, cycle.team)
+    if fields.get("team") is not None:
+        _require_team_manager(by, fields["team"])
+    if cycle.status != ReviewCycle.Status.DRAFT:
+        raise ValidationError(_("Only a draft cycle can be changed."))
+    unknown = set(fields) - {"name", "kind", "start", "end", "team"}
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    for name, value in fields.items():
+        setattr(cycle, name, value)
+    cycle.full_clean()
+    cycle.save()
+    if kpis is not None or criteria is not None:
+        current_kpis = [
+            {"kind": k.kind, "weight": k.weight, "target": k.target} for k in cycle.kpis.all()
+        ]
+        current_criteria = [
+            {"kind": c.kind, "weight": c.weight, "levels": c.levels} for c in cycle.criteria.all()
+        ]
+        _save_template(
+            cycle,
+            current_kpis if kpis is None else kpis,
+            current_criteria if criteria is None else criteria,
+        )
+    return cycle
+
+
+@transaction.atomic
+def cycle_delete(*, by: User, cycle: ReviewCycle) -> None:
+    _require_team_manager(by, cycle.team)
+    if cycle.status != ReviewCycle.Status.DRAFT:
+        raise ValidationError(_("Only a draft cycle can be deleted."))
+    cycle.delete()
+
+
+@transaction.atomic
+def cycle_open(*, by: User, cycle: ReviewCycle) -> int:
+    """Opens the cycle: one review per active person of the team subtree, reviewed by their
+    manager. Safe to run again: people who joined since get theirs, nobody gets two.
+    Returns the number of reviews created."""
+    cycle = ReviewCycle.objects.select_for_update().select_related("team").get(pk=cycle.pk)
+    _require_team_manager(by, cycle.team)
+    if cycle.status == ReviewCycle.Status.CLOSED:
+        raise ValidationError(_("This cycle is closed."))
+    existing = set(cycle.reviews.values_list("reviewee_id", flat=True))
+    participants = (
+        User.objects.filter(is_active=True, team__path__startswith=cycle.team.path)
+        .exclude(pk__in=existing)
+        .select_related("team")
+        .order_by("pk")
+    )
+    reviews = [
+        Review(cycle=cycle, reviewee=person, reviewer=manager_of(person)) for person in participants
+    ]
+    Review.objects.bulk_create(reviews)
+    if cycle.status == ReviewCycle.Status.DRAFT:
+        cycle.status = ReviewCycle.Status.OPEN
+        cycle.opened_at = timezone.now()
+        cycle.save(update_fields=["status", "opened_at", "updated_at"])
+    link = reverse("performance:cycle_detail", args=[cycle.pk])
+    for reviewer_id in {review.reviewer_id for review in reviews if review.reviewer_id}:
+        notify(
+            recipient=User.objects.get(pk=reviewer_id),
+            title=_("Reviews to write: %(cycle)s") % {"cycle": cycle.name},
+            link=link,
+            kind="review",
+        )
+    return len(reviews)
+
+
+def _period_over(cycle: ReviewCycle, today: dt.date | None) -> bool:
+    return (today or periods.today()) > cycle.end
+
+
+def _fill_kpis(cycle: ReviewCycle, reviews: list[Review]) -> None:
+    from performance import selectors
+
+    if not reviews:
+        return
+    values = selectors.review_kpi_values(cycle=cycle, reviews=reviews)
+    now = timezone.now()
+    for review in reviews:
+        review.kpi_results = values[review.pk]
+        review.kpis_filled_at = now
+        review.updated_at = now
+    Review.objects.bulk_update(reviews, ["kpi_results", "kpis_filled_at", "updated_at"])
+
+
+@transaction.atomic
+def cycle_fill_kpis(*, by: User, cycle: ReviewCycle, today: dt.date | None = None) -> int:
+    """Fills the KPI values of the reviews still in draft from the data, once the period is
+    over; submitted reviews keep the values they were submitted with."""
+    cycle = ReviewCycle.objects.select_for_update().select_related("team").get(pk=cycle.pk)
+    _require_team_manager(by, cycle.team)
+    if cycle.status != ReviewCycle.Status.OPEN:
+        raise ValidationError(_("KPIs are filled while the cycle is open."))
+    if not _period_over(cycle, today):
+        raise ValidationError(_("KPIs can be filled once the period is over."))
+    reviews = list(cycle.reviews.filter(status=Review.Status.DRAFT))
+    _fill_kpis(cycle, reviews)
+    return len(reviews)
+
+
+@transaction.atomic
+def cycle_close(*, by: User, cycle: ReviewCycle, today: dt.date | None = None) -> ReviewCycle:
+    """Closes the cycle: the draft reviews' KPIs are filled one last time and every review's
+    KPI values are frozen from then on."""
+    cycle = ReviewCycle.objects.select_for_update().select_related("team").get(pk=cycle.pk)
+    _require_team_manager(by, cycle.team)
+    if cycle.status != ReviewCycle.Status.OPEN:
+        raise ValidationError(_("Only an open cycle can be closed."))
+    if not _period_over(cycle, today):
+        raise ValidationError(_("A cycle can be closed once its period is over."))
+    _fill_kpis(cycle, list(cycle.reviews.filter(status=Review.Status.DRAFT)))
+    cycle.status = ReviewCycle.Status.CLOSED
+    cycle.closed_at = timezone.now()
+    cycle.save(update_fields=["status", "closed_at", "updated_at"])
+    return cycle
+
+
+def _clean_scores(cycle: ReviewCycle, scores, *, complete: bool) -> dict[str, int]:
+    if not isinstance(scores, dict):
+        raise ValidationError({"criteria_scores": _("Give a level from 1 to 5 per criterion.")})
+    kinds = [criterion.kind for criterion in cycle.criteria.all()]
+    errors = {}
+    cleaned = {}
+    for kind, level in scores.items():
+        if kind not in kinds:
+            errors[kind] = _("This criterion is not part of the review.")
+        elif level in (None, ""):
+            continue
+        elif isinstance(level, bool) or str(level) not in {"1", "2", "3", "4", "5"}:
+            errors[kind] = _("Give a level from 1 to 5.")
+        else:
+            cleaned[kind] = int(level)
+    if complete:
+        for kind in kinds:
+            if kind not in cleaned and kind not in errors:
+                errors[kind] = _("Score this criterion from 1 to 5.")
+    if errors:
+        raise ValidationError({"criteria_scores": [f"{k}: {v}" for k, v in errors.items()]})
+    return cleaned
+
+
+def _lock_review(review: Review) -> Review:
+    return (
+        Review.objects.select_for_update(of=("self",))
+        .select_related("cycle", "reviewee", "reviewer")
+        .get(pk=review.pk)
+    )
+
+
+@transaction.atomic
+def review_save(
+    *,
+    by: User,
+    review: Review,
+    criteria_scores: dict | None = None,
+    strengths: str | None = None,
+    improvements: str | None = None,
+) -> Review:
+    """Saves the reviewer's draft scores and notes without submitting."""
+    review = _lock_review(review)
+    _require_review_manager(by, review)
+    if review.status != Review.Status.DRAFT:
+        raise ValidationError(_("This review has been submitted and can no longer change."))
+    if criteria_scores is not None:
+        review.criteria_scores = _clean_scores(review.cycle, criteria_scores, complete=False)
+    if strengths is not None:
+        review.strengths = strengths
+    if improvements is not None:
+        review.improvements = improvements
+    review.save()
+    return review
+
+
+@transaction.atomic
+def review_submit(
+    *,
+    by: User,
+    review: Review,
+    criteria_scores: dict,
+    strengths: str = "",
+    improvements: str = "",
+    today: dt.date | None = None,
+) -> Review:
+    """The reviewer scores every criterion 1-5 and submits: the KPI values (filled now if
+    they were not yet) and the overall score are frozen, and the reviewee is told."""
+    from performance import selectors
+
+    review = _lock_review(review)
+    _require_review_manager(by, review)
+    if review.status != Review.Status.DRAFT:
+        raise ValidationError(_("This review has already been submitted."))
+    if review.cycle.status == ReviewCycle.Status.DRAFT:
+        raise ValidationError(_("The cycle has not been opened."))
+    if not _period_over(review.cycle, today):
+        raise ValidationError(_("A review can be submitted once its period is over."))
+    review.criteria_scores = _clean_scores(review.cycle, criteria_scores, complete=True)
+    review.strengths = strengths
+    review.improvements = improvements
+    if review.kpis_filled_at is None:
+        _fill_kpis(review.cycle, [review])
+    review.overall_score = selectors.review_breakdown(review)["overall"]
+    review.status = Review.Status.SUBMITTED
+    review.submitted_at = timezone.now()
+    review.save()
+    notify(
+        recipient=review.reviewee,
+        title=_("Your review for %(cycle)s is ready") % {"cycle": review.cycle.name},
+        link=reverse("performance:review_detail", args=[review.pk]),
+        kind="review",
+    )
+    return review
+
+
+@transaction.atomic
+def review_acknowledge(*, by: User, review: Review, comment: str = "") -> Review:
+    """The reviewee has read their submitted review, with an optional comment."""
+    review = _lock_review(review)
+    if by.pk != review.reviewee_id:
+        raise PermissionDenied(_("Only the person reviewed can acknowledge the review."))
+    if review.status != Review.Status.SUBMITTED:
+        raise ValidationError(_("Only a submitted review can be acknowledged."))
+    review.reviewee_comment = comment
+    review.status = Review.Status.ACKNOWLEDGED
+    review.acknowledged_at = timezone.now()
+    review.save()
+    if review.reviewer_id:
+        notify(
+            recipient=review.reviewer,
+            title=_("%(person)s acknowledged their review") % {"person": review.reviewee},
+            link=reverse("performance:review_detail", args=[review.pk]),
+            kind="review",
+        )
+    return review
+
+
+def feedback_token(feedback: ReviewFeedback) -> str:
+    """The signed token of a customer's no-login feedback link."""
+    return signing.dumps(feedback.pk, salt=FEEDBACK_SALT, compress=True)
+
+
+def feedback_link(feedback: ReviewFeedback) -> str:
+    path = reverse("performance:customer_feedback", args=[feedback_token(feedback)])
+    return f"{settings.SITE_URL.rstrip('/')}{path}"
+
+
+@transaction.atomic
+def feedback_invite(
+    *,
+    by: User,
+    review: Review,
+    rater_kind: str,
+    rater: User | None = None,
+    contact: Contact | None = None,
+) -> ReviewFeedback:
+    """Asks a rater for 360 feedback on the review: the reviewee themselves, a manager, a
+    peer, a subordinate (someone the reviewee manages) or a customer contact (who answers
+    through a signed link, see feedback_link)."""
+    review = _lock_review(review)
+    _require_review_manager(by, review)
+    if review.cycle.status == ReviewCycle.Status.CLOSED:
+        raise ValidationError(_("This cycle is closed."))
+    if rater_kind not in RaterKind.values:
+        raise ValidationError({"rater_kind": _("Choose who gives the feedback.")})
+    if rater_kind == RaterKind.SELF:
+        rater = rater or review.reviewee
+    if rater_kind == RaterKind.CUSTOMER:
+        if contact is None:
+            raise ValidationError({"contact": _("Choose the customer contact to ask.")})
+        if not Contact.objects.visible_to(by).filter(pk=contact.pk).exists():
+            raise ValidationError({"contact": _("You cannot see this contact.")})
+        rater = None
+    else:
+        contact = None
+        if rater is None:
+            raise ValidationError({"rater": _("Choose the person to ask.")})
+        if rater_kind == RaterKind.SELF and rater.pk != review.reviewee_id:
+            raise ValidationError({"rater": _("Self feedback comes from the person reviewed.")})
+        if rater_kind != RaterKind.SELF and rater.pk == review.reviewee_id:
+            raise ValidationError({"rater": _("Ask the person reviewed as “self”.")})
+        if rater_kind != RaterKind.SELF:
+            validate_assignable(by=by, user=rater, field="rater")
+        if rater_kind == RaterKind.SUBORDINATE and not (
+            user_can_see(review.reviewee, rater) and rater.pk != review.reviewee_id
+        ):
+            raise ValidationError({"rater": _("This person does not report to the reviewee.")})
+    feedback = ReviewFeedback(
+        review=review, rater_kind=rater_kind, rater=rater, contact=contact, invited_by=by
+    )
+    feedback.full_clean()
+    feedback.save()
+    if rater is not None:
+        notify(
+            recipient=rater,
+            title=_("Feedback requested on %(person)s") % {"person": review.reviewee},
+            link=reverse("performance:feedback_answer", args=[feedback.pk]),
+            kind="review_feedback",
+        )
+    return feedback
+
+
+@transaction.atomic
+def feedback_answer(
+    *, by: User | None, feedback: ReviewFeedback, answers: dict, comment: str = ""
+) -> ReviewFeedback:
+    """Records a rater's answers (a level 1-5 for every criterion of the cycle) once; a
+    customer answers with `by` None through the signed link."""
+    feedback = (
+        ReviewFeedback.objects.select_for_update(of=("self",))
+        .select_related("review__cycle")
+        .get(pk=feedback.pk)
+    )
+    if feedback.rater_id is not None and (by is None or by.pk != feedback.rater_id):
+        raise PermissionDenied(_("This feedback was asked of someone else."))
+    if feedback.rater_id is None and by is not None:
+        raise PermissionDenied(_("Customers answer through their own link."))
+    if feedback.answered_at is not None:
+        raise ValidationError(_("This feedback has already been given."))
+    if feedback.review.cycle.status == ReviewCycle.Status.CLOSED:
+        raise ValidationError(_("This review cycle is closed."))
+    try:
+        feedback.answers = _clean_scores(feedback.review.cycle, answers, complete=True)
+    except ValidationError as error:
+        raise ValidationError({"answers": error.message_dict["criteria_scores"]}) from error
+    feedback.comment = comment
+    feedback.answered_at = timezone.now()
+    feedback.save()
+    return feedback
+
+
+def can_manage_plan(user: User, plan: ImprovementPlan) -> bool:
+    return user.pk != plan.person_id and (
+        user.pk == plan.owner_id or user_can_see(user, plan.person)
+    )
+
+
+def _require_plan_manager(by: User, plan: ImprovementPlan) -> None:
+    if not can_manage_plan(by, plan):
+        raise PermissionDenied(_("Only the person's managers can change this plan."))
+
+
+@transaction.atomic
+def plan_create(
+    *,
+    by: User,
+    goals: str,
+    start: dt.date,
+    end: dt.date,
+    person: User | None = None,
+    review: Review | None = None,
+    owner: User | None = None,
+    status: str = ImprovementPlan.Status.DRAFT,
+) -> ImprovementPlan:
+    """A plan for one person, from their review or on its own; its owner is a manager."""
+    if review is not None:
+        if not can_manage_review(by, review):
+            raise PermissionDenied(_("Only the reviewer or a manager above them can do this."))
+        person = review.reviewee
+    if person is None:
+        raise ValidationError({"person": _("Choose the person the plan is for.")})
+    if person.pk == by.pk or not user_can_see(by, person):
+        raise PermissionDenied(_("You can only make plans for the people you manage."))
+    owner = owner or by
+    if owner.pk == person.pk:
+        raise ValidationError({"owner": _("The person cannot own their own plan.")})
+    validate_assignable(by=by, user=owner, field="owner")
+    plan = ImprovementPlan(
+        review=review,
+        person=person,
+        owner=owner,
+        goals=goals,
+        start=start,
+        end=end,
+        status=status,
+    )
+    plan.full_clean()
+    plan.save()
+    return plan
+
+
+@transaction.atomic
+def plan_update(*, by: User, plan: ImprovementPlan, **fields) -> ImprovementPlan:
+    plan = ImprovementPlan.objects.select_for_update().select_related("person").get(pk=plan.pk)
+    _require_plan_manager(by, plan)
+    unknown = set(fields) - {"goals", "status", "start", "end", "owner"}
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    if fields.get("owner") is not None and fields["owner"].pk != plan.owner_id:
+        validate_assignable(by=by, user=fields["owner"], field="owner")
+    for name, value in fields.items():
+        setattr(plan, name, value)
+    plan.full_clean()
+    plan.save()
+    return plan
+
+
+def _at_nine(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(9, 0), tzinfo=timezone.get_current_timezone())
+
+
+@transaction.atomic
+def plan_add_action(
+    *,
+    by: User,
+    plan: ImprovementPlan,
+    description: str,
+    owner: User,
+    due: dt.date,
+    account: Account | None = None,
+) -> ImprovementAction:
+    """Adds an action with its owner (the person or someone the writer sees) and due date.
+    An action about an account becomes a follow-up of its owner on that account, due at
+    9:00 on the due date; any other action is reminded to its owner when it falls due."""
+    plan = ImprovementPlan.objects.select_for_update().select_related("person").get(pk=plan.pk)
+    _require_plan_manager(by, plan)
+    if plan.status in (ImprovementPlan.Status.COMPLETED, ImprovementPlan.Status.CANCELLED):
+        raise ValidationError(_("This plan is finished."))
+    validate_assignable(by=by, user=owner, field="owner")
+    action = ImprovementAction(
+        plan=plan, description=description, owner=owner, due=due, account=account
+    )
+    action.full_clean()
+    if account is not None:
+        if not Account.objects.visible_to(owner).filter(pk=account.pk).exists():
+            raise ValidationError({"account": _("The action's owner cannot see this account.")})
+        action.followup = customer_services.followup_create(
+            by=by,
+            account=account,
+            title=description,
+            due_at=_at_nine(due),
+            assignee=owner,
+            note=_("Improvement plan for %(person)s") % {"person": plan.person},
+        )
+    action.save()
+    if owner.pk != by.pk:
+        notify(
+            recipient=owner,
+            title=_("New improvement action due %(due)s: %(action)s")
+            % {"due": due.isoformat(), "action": description},
+            link=reverse("performance:plan_detail", args=[plan.pk]),
+            kind="improvement_plan",
+        )
+    return action
+
+
+@transaction.atomic
+def action_set_done(*, by: User, action: ImprovementAction, done: bool = True):
+    """The action's owner, the plan's person or their managers mark it done (its follow-up
+    too) or not done."""
+    action = (
+        ImprovementAction.objects.select_for_update(of=("self",))
+        .select_related("plan__person", "followup")
+        .get(pk=action.pk)
+    )
+    if by.pk not in (action.owner_id, action.plan.person_id) and not can_manage_plan(
+        by, action.plan
+    ):
+        raise PermissionDenied(_("You cannot change this action."))
+    action.done = done
+    action.done_at = timezone.now() if done else None
+    action.save(update_fields=["done", "done_at", "updated_at"])
+    followup = action.followup
+    if done and followup is not None and followup.status == followup.Status.OPEN:
+        customer_services.followup_complete(by=None, followup=followup)
+    return action
+
+
+@transaction.atomic
+def plan_check_in(*, by: User, plan: ImprovementPlan, date: dt.date, note: str) -> PlanCheckIn:
+    if by.pk != plan.person_id and not can_manage_plan(by, plan):
+        raise PermissionDenied(_("You cannot add a check-in to this plan."))
+    check_in = PlanCheckIn(plan=plan, date=date, note=note, by=by)
+    check_in.full_clean()
+    check_in.save()
+    return check_in
+
+
+def remind_due_improvement_actions(*, today: dt.date | None = None) -> int:
+    """Tells each owner of an open action without a follow-up that it is due, once: the row
+    is claimed by a conditional UPDATE, so a second run sends nothing."""
+    today = today or periods.today()
+    due = ImprovementAction.objects.filter(
+        done=False,
+        reminded_at__isnull=True,
+        followup__isnull=True,
+        due__lte=today,
+        plan__status=ImprovementPlan.Status.ACTIVE,
+    ).select_related("owner", "plan")
+    sent = 0
+    for action in due:
+        with transaction.atomic():
+            claimed = ImprovementAction.objects.filter(
+                pk=action.pk, reminded_at__isnull=True
+            ).update(reminded_at=timezone.now())
+            if not claimed:
+                continue
+            notify(
+                recipient=action.owner,
+                title=_("Improvement action due: %(action)s") % {"action": action.description},
+                link=reverse("performance:plan_detail", args=[action.plan_id]),
+                kind="improvement_plan",
+            )
+            sent += 1
+    return sent
+
+
+# Expenses
+
+
+def can_decide_expense(user: User, expense: Expense) -> bool:
+    """A manager who sees the submitter (or an admin) approves; never the submitter."""
+    return user.pk != expense.user_id and user_can_see(user, expense.user)
+
+
+def _check_expense_links(by: User, account: Account | None, deal) -> None:
+    if account is not None and not Account.objects.visible_to(by).filter(pk=account.pk).exists():
+        raise ValidationError({"account": _("You cannot see this account.")})
+    if deal is not None and not Deal.objects.visible_to(by).filter(pk=deal.pk).exists():
+        raise ValidationError({"deal": _("You cannot see this deal.")})
+
+
+EXPENSE_FIELDS = {"date", "category", "amount", "account", "deal", "note", "receipt"}
+
+
+@transaction.atomic
+def expense_submit(
+    *,
+    by: User,
+    date: dt.date,
+    category: str,
+    amount: Decimal,
+    account: Account | None = None,
+    deal=None,
+    note: str = "",
+    receipt=None,
+) -> Expense:
+    _check_expense_links(by, account, deal)
+    if deal is not None and account is None:
+        account = deal.account
+    expense = Expense(
+        user=by,
+        date=date,
+        category=category,
+        amount=amount,
+        account=account,
+        deal=deal,
+        note=note,
+        receipt=receipt or "",
+    )
+    expense.full_clean()
+    expense.save()
+    return expense
+
+
+@transaction.atomic
+def expense_update(*, by: User, expense: Expense, **fields) -> Expense:
+    """The submitter changes an expense until it is decided."""
+    expense = Expense.objects.select_for_update().get(pk=expense.pk)
+    if by.pk != expense.user_id:
+        raise PermissionDenied(_("Only the person who spent it can change an expense."))
+    if expense.status != Expense.Status.SUBMITTED:
+        raise ValidationError(_("This expense has been decided and can no longer change."))
+    unknown = set(fields) - EXPENSE_FIELDS
+    if unknown:
+        raise ValidationError({name: _("This field cannot be changed here.") for name in unknown})
+    _check_expense_links(by, fields.get("account"), fields.get("deal"))
+    for name, value in fields.items():
+        setattr(expense, name, value)
+    expense.full_clean()
+    expense.save()
+    return expense
+
+
+@transaction.atomic
+def expense_withdraw(*, by: User, expense: Expense) -> None:
+    if by.pk != expense.user_id:
+        raise PermissionDenied(_("Only the person who spent it can withdraw an expense."))
+    if expense.status != Expense.Status.SUBMITTED:
+        raise ValidationError(_("This expense has been decided and can no longer change."))
+    expense.delete()
+
+
+@transaction.atomic
+def _expense_decide(*, by: User, expense: Expense, status: str, reason: str = "") -> Expense:
+    expense = (
+        Expense.objects.select_for_update(of=("self",)).select_related("user").get(pk=expense.pk)
+    )
+    if not can_decide_expense(by, expense):
+        raise PermissionDenied(_("Only a manager of the person who spent it can decide."))
+    if expense.status != Expense.Status.SUBMITTED:
+        raise ValidationError(_("This expense has already been decided."))
+    expense.status = status
+    expense.decided_by = by
+    expense.decided_at = timezone.now()
+    expense.rejection_reason = reason
+    expense.save()
+    if status == Expense.Status.APPROVED:
+        title = _("Expense approved: %(amount)s on %(date)s")
+    else:
+        title = _("Expense rejected: %(amount)s on %(date)s")
+    notify(
+        recipient=expense.user,
+        title=title % {"amount": expense.amount, "date": expense.date.isoformat()},
+        body=reason,
+        link=reverse("performance:expense_list"),
+        kind="expense",
+    )
+    return expense
+
+
+def expense_approve(*, by: User, expense: Expense) -> Expense:
+    return _expense_decide(by=by, expense=expense, status=Expense.Status.APPROVED)
+
+
+def expense_reject(*, by: User, expense: Expense, reason: str) -> Expense:
+    if not (reason or "").strip():
+        raise ValidationError({"reason": _("Say why the expense is rejected.")})
+    return _expense_decide(by=by, expense=expense, status=Expense.Status.REJECTED, reason=reason)

@@ -218,6 +218,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "customers.tasks.recompute_lead_scores",
         "schedule": crontab(hour=2, minute=0),
     },
+    "performance-improvement-action-reminders": {
+        "task": "performance.tasks.remind_due_improvement_actions",
+        "schedule": crontab(hour=8, minute=30),
+    },
     "pipeline-first-contact-sla": {
         "task": "pipeline.tasks.check_first_contact_sla",
         "schedule": 900.0,
@@ -279,6 +283,10 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "customers.models.Account.Status",
         "FollowUpStatusEnum": "customers.models.FollowUp.Status",
         "DealStatusEnum": "pipeline.models.Deal.Status",
+        "ReviewCycleStatusEnum": "performance.models.ReviewCycle.Status",
+        "ReviewStatusEnum": "performance.models.Review.Status",
+        "ImprovementPlanStatusEnum": "performance.models.ImprovementPlan.Status",
+        "ExpenseStatusEnum": "performance.models.Expense.Status",
     },
 }
 

@@ -6,7 +6,16 @@ import re
 from django.urls import URLPattern, URLResolver, get_resolver
 
 # Reachable without signing in, on purpose.
-PUBLIC_PAGES = {"login/", "logout/", "language/", "healthz", "lead/", "lead/thanks/"}
+PUBLIC_PAGES = {
+    "login/",
+    "logout/",
+    "language/",
+    "healthz",
+    "lead/",
+    "lead/thanks/",
+    # A customer's 360 feedback page, opened from a signed link.
+    "feedback/customer/1/",
+}
 PUBLIC_API = {"api/v1/auth/token/", "api/schema/", "api/docs/"}
 # Django's admin guards itself (and sends visitors to its own login page).
 SKIPPED_PREFIXES = ("admin/", "static/", "media/")

@@ -14,6 +14,7 @@ SEEDERS = [
     customers_demo.seed,
     pipeline_demo.seed,
     performance_demo.seed,
+    performance_demo.seed_reviews,
     incentives_demo.seed,
 ]
 
