@@ -441,10 +441,19 @@ class ReviewFeedbackSerializer(serializers.ModelSerializer):
         return str(feedback.rater or feedback.contact)
 
     def get_link(self, feedback) -> str | None:
+        if not feedback.contact_id:
+            return None
         user = self.context["request"].user
-        if feedback.contact_id and services.can_manage_review(user, feedback.review):
-            return services.feedback_link(feedback)
-        return None
+        review = feedback.review
+        if "visible_user_ids" not in self.context:
+            # One query for the whole list (services.can_manage_review asks per review).
+            self.context["visible_user_ids"] = set(
+                User.objects.visible_to(user).values_list("pk", flat=True)
+            )
+        manages = user.pk != review.reviewee_id and (
+            user.pk == review.reviewer_id or review.reviewee_id in self.context["visible_user_ids"]
+        )
+        return services.feedback_link(feedback) if manages else None
 
 
 class FeedbackAnswerSerializer(serializers.Serializer):

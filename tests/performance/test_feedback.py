@@ -12,6 +12,7 @@ from performance.models import RaterKind, ReviewFeedback
 from tests.customers.factories import AccountFactory, ContactFactory
 from tests.factories import RepFactory
 from tests.performance.reviews import all_levels, open_cycle
+from tests.utils import assert_constant_queries
 
 pytestmark = pytest.mark.django_db
 
@@ -208,3 +209,38 @@ def test_colleagues_answer_on_their_feedback_page(org, review, client_for):
     assert response.status_code == 302
     feedback.refresh_from_db()
     assert feedback.answered_at and set(feedback.answers.values()) == {2}
+
+
+@pytest.mark.parametrize("path", ["/feedback/", "/api/v1/review-feedback/"])
+def test_feedback_lists_cost_the_same_queries_for_5_and_50(org, client_for, token_client, path):
+    from performance.models import Review, ReviewCycle
+
+    counter = iter(range(1000))
+
+    def add(count):
+        for _n in range(count):
+            n = next(counter)
+            cycle = ReviewCycle.objects.create(
+                name=f"M{n}",
+                kind="monthly",
+                start=dt.date(2020, 1, 1) + dt.timedelta(days=n),
+                end=dt.date(2020, 1, 1) + dt.timedelta(days=n),
+                team=org.east_a,
+            )
+            review = Review.objects.create(cycle=cycle, reviewee=org.rep_a, reviewer=org.sup_a)
+            ReviewFeedback.objects.create(
+                review=review, rater_kind=RaterKind.SELF, rater=org.rep_a, invited_by=org.sup_a
+            )
+            ReviewFeedback.objects.create(
+                review=review, rater_kind=RaterKind.CUSTOMER, contact=contact, invited_by=org.sup_a
+            )
+
+    contact = ContactFactory(account=AccountFactory(owner=org.rep_a))
+    # A manager above the reviewer reads the customer requests with their links.
+    client = token_client(org.east_mgr) if path.startswith("/api/") else client_for(org.rep_a)
+    assert_constant_queries(add, lambda: client.get(path))
+    if path.startswith("/api/"):
+        rows = client.get(path).json()["results"]
+        assert {row["link"] is not None for row in rows if row["rater_kind"] == "customer"} == {
+            True
+        }
