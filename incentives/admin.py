@@ -10,13 +10,17 @@ from django.utils.translation import gettext_lazy as _
 
 from incentives import services
 from incentives.models import (
+    Award,
     BonusRule,
     CommissionPlan,
     CommissionRule,
     CommissionTier,
+    Contest,
     DealCost,
     DealCredit,
     Dispute,
+    Kudos,
+    RecognitionSettings,
     Statement,
     StatementLine,
 )
@@ -179,3 +183,37 @@ class DisputeAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+@admin.register(RecognitionSettings)
+class RecognitionSettingsAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "long_service_years"]
+
+    def has_add_permission(self, request):
+        return not RecognitionSettings.objects.exists()
+
+
+@admin.register(Contest)
+class ContestAdmin(admin.ModelAdmin):
+    list_display = ["name", "metric", "start", "end", "finalized_at"]
+    list_filter = ["metric"]
+    search_fields = ["name"]
+    filter_horizontal = ["participants"]
+    readonly_fields = ["finalized_at", "created_by"]
+
+
+@admin.register(Award)
+class AwardAdmin(admin.ModelAdmin):
+    list_display = ["user", "kind", "title", "period_start", "granted_by", "created_at"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "title"]
+    list_select_related = ["user", "granted_by"]
+    raw_id_fields = ["user", "contest"]
+
+
+@admin.register(Kudos)
+class KudosAdmin(admin.ModelAdmin):
+    list_display = ["sender", "recipient", "message", "created_at"]
+    search_fields = ["sender__username", "recipient__username", "message"]
+    list_select_related = ["sender", "recipient"]
+    raw_id_fields = ["sender", "recipient"]

@@ -477,7 +477,7 @@ def _deal_bonuses(bonus: BonusSpec, inputs: PeriodInputs) -> list[LineDraft]:
     return lines
 
 
-def _anniversary(hired: dt.date, year: int) -> dt.date:
+def anniversary(hired: dt.date, year: int) -> dt.date:
     if hired.month == 2 and hired.day == 29:
         return dt.date(year, 2, 28) if year % 4 else dt.date(year, 2, 29)
     return hired.replace(year=year)
@@ -489,7 +489,7 @@ def _service_bonus(bonus: BonusSpec, inputs: PeriodInputs) -> list[LineDraft]:
         return []
     lines = []
     for year in range(inputs.start.year, inputs.end.year + 1):
-        day = _anniversary(hired, year)
+        day = anniversary(hired, year)
         years = year - hired.year
         if inputs.start <= day <= inputs.end and years >= bonus.min_years:
             text = _("%(years)s years of service on %(day)s: %(amount)s") % {

@@ -159,8 +159,55 @@ def seed(log) -> dict:
         services.dispute_raise(
             by=rep, line=line, comment="这笔单子合同金额后来调高了，提成是否按新金额计算？"
         )
+    recognition = _recognition(today)
     log(
         f"Incentives: 2 plans, {split} split deals, {paid} statements paid for last quarter, "
-        f"{drafts} drafts this quarter."
+        f"{drafts} drafts this quarter, {recognition}."
     )
     return {}
+
+
+KUDOS = [
+    ("east_rep2", "east_rep1", "谢谢你帮我准备客户演示，客户当场就决定试用了！"),
+    ("north_rep1", "east_rep3", "Thanks for sharing the pricing playbook, it closed my deal."),
+    ("south_sup1", "south_rep2", "连续三周跟进到位，客户点名表扬。"),
+    ("east_sup1", "east_rep2", "Great teamwork on the 华东 tender."),
+]
+
+
+def _recognition(today: dt.date) -> str:
+    """A running contest for the east region this month, the awards due so far (top sellers
+    of last month and quarter, long service), a manager's teamwork award and some kudos."""
+    people = {user.username: user for user in User.objects.filter(is_active=True)}
+    manager = people.get("east_mgr")
+    contests = 0
+    if manager is not None:
+        month = periods.period_bounds("month", today)
+        reps = User.objects.filter(team__path__startswith=manager.team.path, role=Role.REP)
+        services.contest_create(
+            by=manager,
+            participants=list(reps),
+            name="华东冲刺月 East sprint",
+            metric="revenue",
+            start=month[0],
+            end=month[1],
+            prizes="第一名：三亚双人游；第二名：5,000 元购物卡",
+        )
+        contests = 1
+    awards = services.awards_grant(on=today)
+    supervisor, rep = people.get("east_sup1"), people.get("east_rep2")
+    if supervisor is not None and rep is not None:
+        services.award_grant(
+            by=supervisor,
+            user=rep,
+            kind="teamwork",
+            title="最佳协作奖 Teamwork",
+            note="帮助两位新同事完成首单。",
+        )
+        awards += 1
+    kudos = 0
+    for sender, recipient, message in KUDOS:
+        if sender in people and recipient in people:
+            services.kudos_give(by=people[sender], recipient=people[recipient], message=message)
+            kudos += 1
+    return f"{contests} contest, {awards} awards, {kudos} kudos"

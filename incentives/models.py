@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from performance.models import Metric
 from pipeline.models import Deal, ProductCategory
 from teams.models import LadderLevel, Team, TimeStampedModel
 from teams.querysets import VisibleQuerySet
@@ -557,3 +558,214 @@ class Dispute(TimeStampedModel):
 
     def __str__(self):
         return f"{self.line} · {self.get_status_display()}"
+
+
+# Recognition
+
+
+class RecognitionSettings(TimeStampedModel):
+    """Installation-wide recognition settings: one row."""
+
+    long_service_years = models.PositiveSmallIntegerField(
+        _("years for the long-service award"),
+        default=5,
+        validators=[MinValueValidator(1)],
+        help_text=_("资深销售代表: awarded on the hire anniversary that completes these years."),
+    )
+
+    class Meta:
+        verbose_name = _("recognition settings")
+        verbose_name_plural = _("recognition settings")
+
+    def __str__(self):
+        return str(_("Recognition settings"))
+
+    @classmethod
+    def load(cls) -> "RecognitionSettings":
+        row, _created = cls.objects.get_or_create(pk=1)
+        return row
+
+
+class ContestQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """A contest is seen by its participants, anyone who sees one of them, and its
+        creator; admins see all."""
+        from teams.selectors import visible_user_ids
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        ids = visible_user_ids(user)
+        if ids is None:
+            return self
+        entered = Contest.participants.through.objects.filter(user_id__in=ids)
+        return self.filter(Q(created_by=user) | Q(pk__in=entered.values("contest_id")))
+
+
+class Contest(TimeStampedModel):
+    """A sales contest over a period: participants ranked live on a metric; the winners are
+    recorded as awards when it ends."""
+
+    name = models.CharField(_("name"), max_length=120)
+    metric = models.CharField(_("metric"), max_length=20, choices=Metric, default=Metric.REVENUE)
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+    participants = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, verbose_name=_("participants"), related_name="contests"
+    )
+    prizes = models.TextField(_("prizes"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("created by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    finalized_at = models.DateTimeField(_("winners recorded at"), null=True, blank=True)
+
+    objects = ContestQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start", "name"]
+        verbose_name = _("contest")
+        verbose_name_plural = _("contests")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(start__lte=models.F("end")),
+                name="contest_dates_in_order",
+                violation_error_message=_("The contest cannot end before it starts."),
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def clean(self):
+        if self.start and self.end and self.end < self.start:
+            raise ValidationError({"end": _("The contest cannot end before it starts.")})
+
+
+class AwardKind(models.TextChoices):
+    TOP_SELLER_MONTH = "top_seller_month", _("Top seller of the month")
+    TOP_SELLER_QUARTER = "top_seller_quarter", _("Top seller of the quarter")
+    NEW_CUSTOMER_CHAMPION = "new_customer_champion", _("New-customer champion")
+    TEAMWORK = "teamwork", _("Teamwork")
+    LONG_SERVICE = "long_service", _("资深销售代表 Long service")
+    TRAINING_CHAMPION = "training_champion", _("Training champion")
+    CONTEST_WINNER = "contest_winner", _("Contest winner")
+
+
+class AwardQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Awards are public recognition: every signed-in user sees them."""
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        return self
+
+
+class Award(TimeStampedModel):
+    """Recognition of one person: granted automatically at a period's end (top sellers,
+    champions, long service, contest winners) or by hand by a manager."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("person"),
+        on_delete=models.CASCADE,
+        related_name="awards",
+    )
+    kind = models.CharField(_("kind"), max_length=30, choices=AwardKind)
+    title = models.CharField(_("title"), max_length=200)
+    note = models.TextField(_("note"), blank=True)
+    period_start = models.DateField(_("period start"), null=True, blank=True)
+    period_end = models.DateField(_("period end"), null=True, blank=True)
+    contest = models.ForeignKey(
+        Contest,
+        verbose_name=_("contest"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="awards",
+    )
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("granted by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text=_("Empty when granted automatically."),
+    )
+
+    objects = AwardQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("award")
+        verbose_name_plural = _("awards")
+        constraints = [
+            # Automatic awards are granted once however often the job runs.
+            models.UniqueConstraint(
+                fields=["user", "kind", "period_start"],
+                condition=Q(granted_by__isnull=True, contest__isnull=True),
+                name="award_automatic_once",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "contest"],
+                condition=Q(contest__isnull=False),
+                name="award_contest_once",
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "-created_at"], name="award_user_idx")]
+
+    def __str__(self):
+        return f"{self.user} · {self.title}"
+
+
+class KudosQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Kudos to anyone the viewer sees, to the viewer's own teammates (the team wall),
+        and those the viewer gave."""
+        from teams.selectors import visible_user_ids
+
+        if not user.is_authenticated or not user.is_active:
+            return self.none()
+        ids = visible_user_ids(user)
+        if ids is None:
+            return self
+        q = Q(recipient_id__in=ids) | Q(sender_id=user.pk)
+        if user.team_id:
+            q |= Q(recipient__team_id=user.team_id)
+        return self.filter(q)
+
+
+class Kudos(models.Model):
+    sender = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("from"),
+        on_delete=models.CASCADE,
+        related_name="kudos_given",
+    )
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("to"),
+        on_delete=models.CASCADE,
+        related_name="kudos_received",
+    )
+    message = models.CharField(_("message"), max_length=280)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True, db_index=True)
+
+    objects = KudosQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("kudos")
+        verbose_name_plural = _("kudos")
+        indexes = [models.Index(fields=["recipient", "-created_at"], name="kudos_recipient_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(sender=models.F("recipient")), name="kudos_not_to_self"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.sender} → {self.recipient}"

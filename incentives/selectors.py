@@ -23,13 +23,16 @@ from incentives.calculator import (
 )
 from incentives.filtersets import DisputeFilterSet, StatementFilterSet
 from incentives.models import (
+    Award,
     BonusKind,
     BonusPeriod,
     CommissionPlan,
     CommissionRule,
+    Contest,
     DealCost,
     DealCredit,
     Dispute,
+    Kudos,
     Statement,
     StatementLine,
 )
@@ -457,3 +460,56 @@ def commission_estimate(*, deal: Deal, user: User, on: dt.date | None = None) ->
         lines=[line for line in lines_after if line.deal_id == deal.pk],
     )
     return result
+
+
+# Recognition
+
+
+def contest_list(*, viewer: User) -> QuerySet:
+    return Contest.objects.visible_to(viewer).select_related("created_by")
+
+
+def contest_get(*, viewer: User, pk) -> Contest:
+    return get_object_or_404(contest_list(viewer=viewer), pk=pk)
+
+
+def contest_ranking(contest: Contest, *, on: dt.date | None = None) -> list[dict]:
+    """The participants ranked on the contest's metric so far (ties share a rank)."""
+    on = on or periods.today()
+    people = list(contest.participants.select_related("team").order_by("username"))
+    end = min(on, contest.end)
+    values = (
+        actuals_by_user(
+            metric=contest.metric, start=contest.start, end=end, users=[p.pk for p in people]
+        )
+        if end >= contest.start
+        else {}
+    )
+    rows = sorted(
+        ({"user": person, "value": values.get(person.pk, ZERO)} for person in people),
+        key=lambda row: (-row["value"], row["user"].username),
+    )
+    rank, previous = 0, None
+    for index, row in enumerate(rows, start=1):
+        if row["value"] != previous:
+            rank, previous = index, row["value"]
+        row["rank"] = rank
+    return rows
+
+
+def award_list(*, viewer: User) -> QuerySet:
+    return Award.objects.visible_to(viewer).select_related(
+        "user", "user__team", "granted_by", "contest"
+    )
+
+
+def kudos_list(*, viewer: User) -> QuerySet:
+    return Kudos.objects.visible_to(viewer).select_related("sender", "recipient", "recipient__team")
+
+
+def recognition_wall(*, viewer: User, limit: int = 30) -> dict:
+    """The latest awards and the kudos on the viewer's team wall."""
+    return {
+        "awards": list(award_list(viewer=viewer)[:limit]),
+        "kudos": list(kudos_list(viewer=viewer)[:limit]),
+    }

@@ -22,16 +22,21 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incentives import selectors
-from incentives.calculator import LineDraft, cents, money_text
+from incentives.calculator import LineDraft, anniversary, cents, money_text
 from incentives.models import (
+    Award,
+    AwardKind,
     BonusRule,
     CommissionPlan,
     CommissionRule,
     CommissionTier,
+    Contest,
     DealCost,
     DealCredit,
     Dispute,
+    Kudos,
     LineKind,
+    RecognitionSettings,
     Statement,
     StatementLine,
 )
@@ -638,3 +643,163 @@ def dispute_resolve(
             link=_statement_link(statement),
         )
     return dispute
+
+
+# Recognition
+
+
+def _require_manager(by: User) -> None:
+    if not (by.is_admin or selectors.is_manager(by)):
+        raise PermissionDenied(_("Only a manager can do this."))
+
+
+def _check_people(by: User, people, field: str) -> None:
+    for person in people:
+        if not by.is_admin and not user_can_see(by, person):
+            raise ValidationError({field: _("You can only choose people in your own teams.")})
+
+
+@transaction.atomic
+def contest_create(*, by: User, participants: list[User], **fields) -> Contest:
+    """A manager starts a contest among people they see."""
+    _require_manager(by)
+    if not participants:
+        raise ValidationError({"participants": _("Choose at least one participant.")})
+    _check_people(by, participants, "participants")
+    contest = Contest(created_by=by, **fields)
+    contest.full_clean()
+    contest.save()
+    contest.participants.set(participants)
+    return contest
+
+
+@transaction.atomic
+def contest_finalize(*, contest: Contest) -> list[Award]:
+    """Records the winners of an ended contest as awards (everyone tied for first); once."""
+    contest = Contest.objects.select_for_update().get(pk=contest.pk)
+    if contest.finalized_at is not None or contest.end >= periods.today():
+        return []
+    ranking = selectors.contest_ranking(contest)
+    awards = []
+    if ranking and ranking[0]["value"] > 0:
+        best = ranking[0]["value"]
+        for row in ranking:
+            if row["value"] != best:
+                break
+            awards.append(
+                Award.objects.create(
+                    user=row["user"],
+                    kind=AwardKind.CONTEST_WINNER,
+                    title=_("Winner of %(contest)s") % {"contest": contest.name},
+                    note=contest.prizes,
+                    contest=contest,
+                    period_start=contest.start,
+                    period_end=contest.end,
+                )
+            )
+            notify(
+                recipient=row["user"],
+                kind="award",
+                title=_("You won %(contest)s") % {"contest": contest.name},
+                link=reverse("incentives:recognition"),
+            )
+    contest.finalized_at = timezone.now()
+    contest.save(update_fields=["finalized_at", "updated_at"])
+    return awards
+
+
+def _grant(user: User, kind: str, title: str, start=None, end=None, note: str = "") -> bool:
+    """An automatic award, once per person, kind and period (a rerun finds it granted)."""
+    with transaction.atomic():
+        _award, created = Award.objects.get_or_create(
+            user=user,
+            kind=kind,
+            period_start=start,
+            granted_by=None,
+            contest=None,
+            defaults={"title": title, "period_end": end, "note": note},
+        )
+    if created:
+        notify(recipient=user, kind="award", title=title, link=reverse("incentives:recognition"))
+    return created
+
+
+def _top(values: dict[int, Decimal]) -> list[int]:
+    if not values:
+        return []
+    best = max(values.values())
+    return sorted(pk for pk, value in values.items() if value == best and value > 0)
+
+
+def awards_grant(*, on: dt.date | None = None) -> int:
+    """Grants the awards due as of `on` (today): top seller of the month and of the
+    quarter that ended before it, the quarter's new-customer champion, long service on
+    hire anniversaries, and the winners of ended contests. Safe to run again."""
+    from performance.models import Metric
+    from performance.selectors import actuals_by_user
+
+    on = on or periods.today()
+    granted = 0
+    month = periods.period_bounds("month", on.replace(day=1) - dt.timedelta(days=1))
+    quarter_start = periods.period_bounds("quarter", on)[0]
+    quarter = periods.period_bounds("quarter", quarter_start - dt.timedelta(days=1))
+    people = {user.pk: user for user in User.objects.filter(is_active=True)}
+    for kind, (start, end), metric in (
+        (AwardKind.TOP_SELLER_MONTH, month, Metric.REVENUE),
+        (AwardKind.TOP_SELLER_QUARTER, quarter, Metric.REVENUE),
+        (AwardKind.NEW_CUSTOMER_CHAMPION, quarter, Metric.NEW_CUSTOMERS),
+    ):
+        values = actuals_by_user(metric=metric, start=start, end=end)
+        for pk in _top({pk: v for pk, v in values.items() if pk in people}):
+            period_type = "month" if kind == AwardKind.TOP_SELLER_MONTH else "quarter"
+            label = periods.period_label(period_type, start, end)
+            title = f"{AwardKind(kind).label} · {label}"
+            granted += _grant(people[pk], kind, title, start, end)
+    years = RecognitionSettings.load().long_service_years
+    for user in people.values():
+        hired = user.hire_date
+        if hired is None or on.year - hired.year < years:
+            continue
+        day = anniversary(hired, hired.year + years)
+        if day <= on:
+            title = _("资深销售代表: %(years)s years of service") % {"years": years}
+            granted += _grant(user, AwardKind.LONG_SERVICE, title, day, day)
+    for contest in Contest.objects.filter(finalized_at__isnull=True, end__lt=on):
+        granted += len(contest_finalize(contest=contest))
+    return granted
+
+
+@transaction.atomic
+def award_grant(*, by: User, user: User, kind: str, title: str, note: str = "") -> Award:
+    """A manager recognises one of their people by hand."""
+    _require_manager(by)
+    _check_people(by, [user], "user")
+    if user.pk == by.pk:
+        raise ValidationError({"user": _("You cannot give yourself an award.")})
+    award = Award(user=user, kind=kind, title=(title or "").strip(), note=note, granted_by=by)
+    award.full_clean()
+    award.save()
+    link = reverse("incentives:recognition")
+    notify(recipient=user, kind="award", title=award.title, body=note, link=link)
+    return award
+
+
+@transaction.atomic
+def kudos_give(*, by: User, recipient: User, message: str) -> Kudos:
+    """Anyone praises a colleague; the colleague is told."""
+    message = (message or "").strip()
+    if recipient.pk == by.pk:
+        raise ValidationError({"recipient": _("Praise a colleague, not yourself.")})
+    if not recipient.is_active:
+        raise ValidationError({"recipient": _("This user is inactive.")})
+    kudos = Kudos(sender=by, recipient=recipient, message=message)
+    kudos.full_clean()
+    kudos.save()
+    notify(
+        recipient=recipient,
+        kind="kudos",
+        title=_("%(person)s sent you kudos") % {"person": by},
+        body=message,
+        link=reverse("incentives:recognition"),
+    )
+    return kudos

@@ -13,3 +13,12 @@ def recompute_statements(on: str | None = None) -> int:
     from incentives.services import statements_recompute
 
     return statements_recompute(on=date.fromisoformat(on) if on else None)
+
+
+@shared_task
+def grant_awards() -> int:
+    """Top sellers and champions of the period just ended, long service, contest winners;
+    each granted once however often this runs."""
+    from incentives.services import awards_grant
+
+    return awards_grant()

@@ -16,4 +16,7 @@ urlpatterns = [
     path("statements/lines/<int:line_pk>/dispute/", views.dispute_raise, name="dispute_raise"),
     path("disputes/", views.dispute_list, name="dispute_list"),
     path("disputes/<int:pk>/", views.dispute_resolve, name="dispute_resolve"),
+    path("recognition/", views.recognition, name="recognition"),
+    path("contests/", views.contest_list, name="contest_list"),
+    path("contests/<int:pk>/", views.contest_detail, name="contest_detail"),
 ]

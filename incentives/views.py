@@ -14,7 +14,14 @@ from django.views.decorators.http import require_POST
 
 from incentives import exports, selectors, services
 from incentives.filtersets import StatementFilterSet
-from incentives.forms import DisputeForm, DisputeResolveForm, PayrollForm
+from incentives.forms import (
+    AwardForm,
+    ContestForm,
+    DisputeForm,
+    DisputeResolveForm,
+    KudosForm,
+    PayrollForm,
+)
 from incentives.models import Dispute, Statement
 from teams.selectors import is_manager
 
@@ -217,3 +224,76 @@ def payroll(request):
             )
             return response
     return render(request, "incentives/payroll.html", {"form": form, "rows": rows})
+
+
+# Recognition
+
+
+@login_required
+def recognition(request):
+    """The recognition wall: latest awards and the team's kudos, with forms to praise a
+    colleague and, for managers, to grant an award."""
+    manager = is_manager(request.user)
+    kudos_form = KudosForm(viewer=request.user)
+    award_form = AwardForm(viewer=request.user) if manager else None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        try:
+            if action == "kudos":
+                kudos_form = KudosForm(request.POST, viewer=request.user)
+                if kudos_form.is_valid():
+                    services.kudos_give(by=request.user, **kudos_form.cleaned_data)
+                    messages.success(request, _("Kudos sent."))
+                    return redirect("incentives:recognition")
+            elif action == "award" and manager:
+                award_form = AwardForm(request.POST, viewer=request.user)
+                if award_form.is_valid():
+                    services.award_grant(by=request.user, **award_form.cleaned_data)
+                    messages.success(request, _("Award granted."))
+                    return redirect("incentives:recognition")
+            else:
+                raise PermissionDenied
+        except ValidationError as error:
+            _form_errors(award_form if action == "award" else kudos_form, error)
+    return render(
+        request,
+        "incentives/recognition.html",
+        {
+            **selectors.recognition_wall(viewer=request.user),
+            "kudos_form": kudos_form,
+            "award_form": award_form,
+        },
+    )
+
+
+@login_required
+def contest_list(request):
+    contests = selectors.contest_list(viewer=request.user).order_by("-start", "name")
+    page = Paginator(contests, PAGE_SIZE).get_page(request.GET.get("page"))
+    form = None
+    if is_manager(request.user):
+        form = ContestForm(request.POST or None, viewer=request.user)
+        if request.method == "POST" and form.is_valid():
+            data = dict(form.cleaned_data)
+            participants = list(data.pop("participants"))
+            try:
+                contest = services.contest_create(
+                    by=request.user, participants=participants, **data
+                )
+            except ValidationError as error:
+                _form_errors(form, error)
+            else:
+                return redirect("incentives:contest_detail", pk=contest.pk)
+    elif request.method == "POST":
+        raise PermissionDenied
+    return render(request, "incentives/contest_list.html", {"page": page, "form": form})
+
+
+@login_required
+def contest_detail(request, pk):
+    contest = selectors.contest_get(viewer=request.user, pk=pk)
+    return render(
+        request,
+        "incentives/contest_detail.html",
+        {"contest": contest, "ranking": selectors.contest_ranking(contest)},
+    )

@@ -2,11 +2,14 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from incentives.models import (
+    Award,
     BonusRule,
     CommissionPlan,
     CommissionRule,
     CommissionTier,
+    Contest,
     Dispute,
+    Kudos,
     Statement,
     StatementLine,
 )
@@ -223,3 +226,91 @@ class EstimateSerializer(serializers.Serializer):
     attainment_now = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True)
     attainment_if_won = serializers.DecimalField(max_digits=9, decimal_places=2, allow_null=True)
     lines = EstimateLineSerializer(many=True)
+
+
+class ContestSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Contest
+        fields = [
+            "id",
+            "name",
+            "metric",
+            "start",
+            "end",
+            "participants",
+            "prizes",
+            "created_by",
+            "finalized_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_by", "finalized_at", "updated_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and "participants" in self.fields:
+            self.fields["participants"].child_relation.queryset = User.objects.visible_to(
+                request.user
+            )
+
+
+class RankingRowSerializer(serializers.Serializer):
+    rank = serializers.IntegerField()
+    user = BriefUserSerializer()
+    value = serializers.DecimalField(max_digits=16, decimal_places=2)
+
+
+class AwardSerializer(serializers.ModelSerializer):
+    user_name = serializers.CharField(source="user.display_name", read_only=True)
+
+    class Meta:
+        model = Award
+        fields = [
+            "id",
+            "user",
+            "user_name",
+            "kind",
+            "title",
+            "note",
+            "period_start",
+            "period_end",
+            "contest",
+            "granted_by",
+            "created_at",
+        ]
+        read_only_fields = [
+            "period_start",
+            "period_end",
+            "contest",
+            "granted_by",
+            "created_at",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        request = self.context.get("request")
+        if request is not None and "user" in self.fields:
+            self.fields["user"].queryset = User.objects.visible_to(request.user)
+
+
+class KudosSerializer(serializers.ModelSerializer):
+    sender_name = serializers.CharField(source="sender.display_name", read_only=True)
+    recipient_name = serializers.CharField(source="recipient.display_name", read_only=True)
+
+    class Meta:
+        model = Kudos
+        fields = [
+            "id",
+            "sender",
+            "sender_name",
+            "recipient",
+            "recipient_name",
+            "message",
+            "created_at",
+        ]
+        read_only_fields = ["sender", "created_at"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "recipient" in self.fields:
+            self.fields["recipient"].queryset = User.objects.filter(is_active=True)

@@ -9,6 +9,9 @@ router.register("commission-rules", views.CommissionRuleViewSet, basename="commi
 router.register("bonus-rules", views.BonusRuleViewSet, basename="bonus-rule")
 router.register("statements", views.StatementViewSet, basename="statement")
 router.register("disputes", views.DisputeViewSet, basename="dispute")
+router.register("contests", views.ContestViewSet, basename="contest")
+router.register("awards", views.AwardViewSet, basename="award")
+router.register("kudos", views.KudosViewSet, basename="kudos")
 
 urlpatterns = [
     path(

@@ -12,13 +12,17 @@ from rest_framework.views import APIView
 
 from incentives import selectors, services
 from incentives.api.serializers import (
+    AwardSerializer,
     BonusRuleSerializer,
     CommissionPlanSerializer,
     CommissionRuleSerializer,
+    ContestSerializer,
     DisputeResolveSerializer,
     DisputeSerializer,
     EstimateQuerySerializer,
     EstimateSerializer,
+    KudosSerializer,
+    RankingRowSerializer,
     StatementListSerializer,
     StatementSerializer,
 )
@@ -193,3 +197,77 @@ class CommissionEstimateView(APIView):
         user = get_object_or_404(User.objects.visible_to(request.user), pk=user_id)
         estimate = selectors.commission_estimate(deal=deal, user=user)
         return Response(EstimateSerializer(estimate).data, status=status.HTTP_200_OK)
+
+
+class ContestViewSet(viewsets.ModelViewSet):
+    """Sales contests; a manager creates one among people they see. `ranking` is the live
+    ranking on the contest's metric; winners become awards when it ends."""
+
+    serializer_class = ContestSerializer
+    ordering = ["-start", "name"]
+    http_method_names = ["get", "post", "head", "options"]
+
+    def get_queryset(self):
+        return selectors.contest_list(viewer=self.request.user).prefetch_related("participants")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        participants = data.pop("participants", [])
+        serializer.instance = services.contest_create(
+            by=self.request.user, participants=participants, **data
+        )
+
+    @extend_schema(responses=RankingRowSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def ranking(self, request, pk=None):
+        rows = selectors.contest_ranking(self.get_object())
+        return Response(RankingRowSerializer(rows, many=True).data)
+
+
+class AwardViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Awards (public recognition). A manager grants one by hand to one of their people."""
+
+    serializer_class = AwardSerializer
+    ordering = ["-created_at", "-id"]
+    filterset_fields = ["user", "kind"]
+
+    def get_queryset(self):
+        return selectors.award_list(viewer=self.request.user)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.award_grant(
+            by=self.request.user,
+            user=data["user"],
+            kind=data["kind"],
+            title=data["title"],
+            note=data.get("note", ""),
+        )
+
+
+class KudosViewSet(
+    mixins.CreateModelMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Kudos: anyone praises a colleague; the list is the caller's team wall (kudos to
+    people they see or to their teammates, and those they gave)."""
+
+    serializer_class = KudosSerializer
+    ordering = ["-created_at", "-id"]
+    filterset_fields = ["recipient", "sender"]
+
+    def get_queryset(self):
+        return selectors.kudos_list(viewer=self.request.user)
+
+    def perform_create(self, serializer):
+        data = serializer.validated_data
+        serializer.instance = services.kudos_give(
+            by=self.request.user, recipient=data["recipient"], message=data["message"]
+        )

@@ -7,7 +7,15 @@ from decimal import Decimal
 import pytest
 from django.core.management import call_command
 
-from incentives.models import CommissionPlan, DealCredit, Dispute, Statement
+from incentives.models import (
+    Award,
+    CommissionPlan,
+    Contest,
+    DealCredit,
+    Dispute,
+    Kudos,
+    Statement,
+)
 from performance import periods
 
 pytestmark = pytest.mark.django_db
@@ -28,6 +36,10 @@ def test_demo_incentives():
         assert statement.total == sum(lines, Decimal("0"))
     assert DealCredit.objects.exists()
     assert Dispute.objects.filter(status="open").count() == 1
+
+    assert Contest.objects.filter(finalized_at__isnull=True).count() == 1
+    assert Award.objects.filter(kind="top_seller_month").exists()
+    assert Award.objects.filter(kind="teamwork").exists() and Kudos.objects.count() == 4
 
     before = list(Statement.objects.order_by("pk").values_list("pk", "total", "status"))
     call_command("seed_demo", stdout=io.StringIO())
