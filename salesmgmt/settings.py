@@ -242,10 +242,6 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "incentives.tasks.recompute_statements",
         "schedule": crontab(hour=1, minute=10),
     },
-    "incentives-statements-recompute": {
-        "task": "incentives.tasks.recompute_statements",
-        "schedule": crontab(hour=1, minute=10),
-    },
     "incentives-grant-awards": {
         "task": "incentives.tasks.grant_awards",
         "schedule": crontab(hour=1, minute=40),
