@@ -459,7 +459,8 @@ def target_create(
         raise ValidationError({"parent": _("Choose a target you can see.")})
     if period_type in PeriodType.values and start is not None:
         bounds = periods.period_bounds(period_type, start)
-        if period_type != PeriodType.WEEK:
+        # Only a week cut at a month's edge starts elsewhere than on its first day.
+        if period_type != PeriodType.WEEK or end is None:
             start = bounds[0]
         end = end or bounds[1]
     target = Target(

@@ -220,7 +220,7 @@ class AttainmentSerializer(FiguresSerializer):
     )
 
 
-class BriefUserSerializer(serializers.Serializer):
+class LeaderboardPersonSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     name = serializers.CharField(source="__str__")
     team = serializers.IntegerField(source="team_id", allow_null=True)
@@ -230,7 +230,7 @@ class LeaderboardRowSerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     previous_rank = serializers.IntegerField(help_text=_("Rank a week earlier."))
     rank_change = serializers.IntegerField(help_text=_("Places gained since a week earlier."))
-    user = BriefUserSerializer()
+    user = LeaderboardPersonSerializer()
     actual = _number()
     target = _number()
     percent = _percent()

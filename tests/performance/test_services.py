@@ -317,6 +317,8 @@ def test_bad_targets_are_refused_and_nothing_is_saved(org):
     assert Target.objects.count() == 1
 
 
-def test_a_month_target_starts_on_the_first_whatever_day_is_given(org):
+def test_a_month_or_week_target_starts_on_its_first_day_whatever_day_is_given(org):
     created = target(org.head, user=org.rep_a, period_type="month", start=dt.date(2026, 2, 17))
     assert (created.start, created.end) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    week = target(org.head, user=org.rep_a, period_type="week", start=dt.date(2026, 2, 18))
+    assert (week.start, week.end) == (dt.date(2026, 2, 16), dt.date(2026, 2, 22))
