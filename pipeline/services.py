@@ -655,10 +655,6 @@ def funnel_rollup(
             pipeline=pipeline, day=day, now=now, from_history=from_history
         )
         objects = [FunnelSnapshot(day=day, pipeline=pipeline, **row) for row in rows]
-        keep = Q(pk__in=[])
-        for obj in objects:
-            keep |= Q(owner_id=obj.owner_id, stage_id=obj.stage_id)
-        FunnelSnapshot.objects.filter(day=day, pipeline=pipeline).exclude(keep).delete()
         FunnelSnapshot.objects.bulk_create(
             objects,
             update_conflicts=True,
@@ -677,6 +673,10 @@ def funnel_rollup(
             ],
             batch_size=500,
         )
+        # The upsert gave every stored row its id; whatever else that day holds is stale.
+        FunnelSnapshot.objects.filter(day=day, pipeline=pipeline).exclude(
+            pk__in=[obj.pk for obj in objects]
+        ).delete()
         stored += len(objects)
     return stored
 
