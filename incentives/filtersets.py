@@ -43,7 +43,10 @@ class BonusRuleFilterSet(UpdatedAfterFilterMixin):
 class StatementFilterSet(UpdatedAfterFilterMixin):
     user = django_filters.ModelChoiceFilter(queryset=User.objects.all(), label=_("Person"))
     team = django_filters.ModelChoiceFilter(
-        queryset=Team.objects.all(), method="filter_team", label=_("Team")
+        queryset=Team.objects.all(),
+        field_name="user__team",
+        method="filter_team",
+        label=_("Team (and the teams below it)"),
     )
     status = django_filters.MultipleChoiceFilter(
         choices=Statement.Status.choices, label=_("Status")

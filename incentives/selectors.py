@@ -161,57 +161,88 @@ def revenue_targets(*, period_type: str, start: dt.date, users) -> dict[int, Dec
     return dict(rows)
 
 
-def _team_figures(user: User, period_type: str, start: dt.date, end: dt.date) -> TeamFigures:
-    target = (
-        plain_targets(metric=Metric.REVENUE, period_type=period_type, start=start)
-        .filter(team_id=user.team_id)
-        .first()
-    )
-    members = list(
-        User.objects.filter(team_id=user.team_id, is_active=True).values_list("pk", flat=True)
-    )
-    revenue = actuals_by_user(metric=Metric.REVENUE, start=start, end=end, users=members)
-    return TeamFigures(
-        target=target.value if target else None,
-        actual=target_actual(target) if target else ZERO,
-        members=len(members),
-        member_revenue=revenue.get(user.pk, ZERO),
-        team_revenue=sum(revenue.values(), ZERO),
-    )
+def _team_figures(
+    users: list[User], period_types: dict[int, str], start: dt.date, end: dt.date
+) -> dict[int, TeamFigures]:
+    """For each person, their team's revenue target and actual for the period, its active
+    members and what each member won (a query per team with a target, the rest grouped)."""
+    team_ids = {user.team_id for user in users if user.team_id}
+    targets = {}
+    for period_type in set(period_types.values()):
+        rows = plain_targets(metric=Metric.REVENUE, period_type=period_type, start=start)
+        for target in rows.filter(team_id__in=team_ids):
+            targets[(target.team_id, period_type)] = target
+    actuals = {key: target_actual(target) for key, target in targets.items()}
+    members = defaultdict(list)
+    active = User.objects.filter(team_id__in=team_ids, is_active=True)
+    for pk, team_id in active.values_list("pk", "team_id"):
+        members[team_id].append(pk)
+    member_ids = [pk for ids in members.values() for pk in ids]
+    revenue = actuals_by_user(metric=Metric.REVENUE, start=start, end=end, users=member_ids)
+    figures = {}
+    for user in users:
+        key = (user.team_id, period_types[user.pk])
+        target = targets.get(key)
+        team = members.get(user.team_id, [])
+        figures[user.pk] = TeamFigures(
+            target=target.value if target else None,
+            actual=actuals.get(key, ZERO),
+            members=len(team),
+            member_revenue=revenue.get(user.pk, ZERO),
+            team_revenue=sum((revenue.get(pk, ZERO) for pk in team), ZERO),
+        )
+    return figures
 
 
-def period_inputs(
+def bulk_period_inputs(
     *,
-    user: User,
-    plan: CommissionPlan | None,
-    bonuses: list,
+    users: list[User],
+    plans: dict[int, CommissionPlan | None],
+    bonuses: dict[int, list],
     start: dt.date,
     end: dt.date,
-    target: Decimal | None = None,
-    use_target: bool = False,
-    credits: list[Credit] | None = None,
-) -> PeriodInputs:
-    """Everything the calculator needs for one person and period. A frozen statement's
-    recomputation passes the target it was approved with (`use_target`)."""
-    period_type = plan.period if plan else PeriodType.QUARTER
+    credits: dict[int, list[Credit]] | None = None,
+    targets: dict[int, Decimal | None] | None = None,
+) -> dict[int, PeriodInputs]:
+    """What the calculator needs for each person for one period, in a fixed number of
+    queries whatever the number of people. `plans` and `bonuses` (specs) are by person;
+    `credits` and `targets` replace what would be read (an estimate's what-if, a frozen
+    statement's approved target)."""
+    ids = [user.pk for user in users]
+    period_types = {pk: plans[pk].period if plans.get(pk) else PeriodType.QUARTER for pk in ids}
     if credits is None:
-        credits = credits_by_user(users=[user.pk], start=start, end=end).get(user.pk, [])
-    if not use_target:
-        target = revenue_targets(period_type=period_type, start=start, users=[user.pk]).get(user.pk)
-    inputs = PeriodInputs(
-        start=start, end=end, target=target, credits=credits, hire_date=user.hire_date
-    )
-    kinds = {bonus.kind for bonus in bonuses}
-    if BonusKind.TEAM_TARGET in kinds and user.team_id:
-        inputs.team = _team_figures(user, period_type, start, end)
-    yearly = any(b.period == BonusPeriod.YEAR for b in bonuses)
+        credits = credits_by_user(users=ids, start=start, end=end)
+    if targets is None:
+        targets = {}
+        for period_type in set(period_types.values()):
+            chosen = [pk for pk in ids if period_types[pk] == period_type]
+            targets.update(revenue_targets(period_type=period_type, start=start, users=chosen))
+    inputs = {
+        user.pk: PeriodInputs(
+            start=start,
+            end=end,
+            target=targets.get(user.pk),
+            credits=list(credits.get(user.pk, [])),
+            hire_date=user.hire_date,
+        )
+        for user in users
+    }
+    with_team = [
+        user
+        for user in users
+        if user.team_id and any(b.kind == BonusKind.TEAM_TARGET for b in bonuses[user.pk])
+    ]
+    if with_team:
+        for pk, figures in _team_figures(with_team, period_types, start, end).items():
+            inputs[pk].team = figures
+    yearly = [pk for pk in ids if any(b.period == BonusPeriod.YEAR for b in bonuses[pk])]
     if yearly and (end.month, end.day) == (12, 31):
         year_start = dt.date(end.year, 1, 1)
-        inputs.year_target = revenue_targets(
-            period_type=PeriodType.YEAR, start=year_start, users=[user.pk]
-        ).get(user.pk)
-        year_credits = credits_by_user(users=[user.pk], start=year_start, end=end).get(user.pk, [])
-        inputs.year_revenue = sum((c.revenue for c in year_credits), ZERO)
+        year_targets = revenue_targets(period_type=PeriodType.YEAR, start=year_start, users=yearly)
+        year_credits = credits_by_user(users=yearly, start=year_start, end=end)
+        for pk in yearly:
+            inputs[pk].year_target = year_targets.get(pk)
+            inputs[pk].year_revenue = sum((c.revenue for c in year_credits.get(pk, [])), ZERO)
     return inputs
 
 
@@ -385,21 +416,48 @@ def payroll_rows(*, start: dt.date, end: dt.date) -> list[dict]:
 # Computation
 
 
+class PlanSpecs:
+    """Each plan's rules and bonuses as calculator specs, read once per plan."""
+
+    def __init__(self):
+        self.cache: dict[int | None, tuple[list[RuleSpec], list[BonusSpec]]] = {None: ([], [])}
+
+    def of(self, plan: CommissionPlan | None) -> tuple[list[RuleSpec], list[BonusSpec]]:
+        key = plan.pk if plan else None
+        if key not in self.cache:
+            rules, bonuses = plan_rules(plan)
+            self.cache[key] = (
+                [RuleSpec.of(rule) for rule in rules],
+                [BonusSpec.of(bonus) for bonus in bonuses],
+            )
+        return self.cache[key]
+
+
 def period_drafts(
     *,
     user: User,
     plan: CommissionPlan | None,
     start: dt.date,
     end: dt.date,
-    rules: tuple[list, list] | None = None,
-    **inputs,
+    specs: PlanSpecs | None = None,
+    credits: list[Credit] | None = None,
+    target: Decimal | None = None,
+    use_target: bool = False,
 ) -> tuple[PeriodInputs, list[LineDraft]]:
-    """The commission and bonus lines one person earns for one period under a plan."""
-    rule_rows, bonus_rows = rules if rules is not None else plan_rules(plan)
-    bonuses = [BonusSpec.of(bonus) for bonus in bonus_rows]
-    figures = period_inputs(user=user, plan=plan, bonuses=bonuses, start=start, end=end, **inputs)
-    specs = [RuleSpec.of(rule) for rule in rule_rows]
-    return figures, period_lines(specs, bonuses, figures)
+    """The commission and bonus lines one person earns for one period under a plan. A
+    frozen statement's recomputation passes the target it was approved with
+    (`use_target`); an estimate passes its what-if credits."""
+    rules, bonuses = (specs or PlanSpecs()).of(plan)
+    figures = bulk_period_inputs(
+        users=[user],
+        plans={user.pk: plan},
+        bonuses={user.pk: bonuses},
+        start=start,
+        end=end,
+        credits=None if credits is None else {user.pk: credits},
+        targets={user.pk: target} if use_target else None,
+    )[user.pk]
+    return figures, period_lines(rules, bonuses, figures)
 
 
 def commission_estimate(*, deal: Deal, user: User, on: dt.date | None = None) -> dict:
@@ -413,6 +471,7 @@ def commission_estimate(*, deal: Deal, user: User, on: dt.date | None = None) ->
         "deal": deal,
         "user": user,
         "plan": plan,
+        "plan_id": plan.pk if plan else None,
         "share": share,
         "start": None,
         "end": None,
@@ -424,7 +483,7 @@ def commission_estimate(*, deal: Deal, user: User, on: dt.date | None = None) ->
     if plan is None or not share or deal.amount is None:
         return result
     start, end = plan_period(plan, on)
-    rules = plan_rules(plan)
+    specs = PlanSpecs()
     current = [
         credit
         for credit in credits_by_user(users=[user.pk], start=start, end=end).get(user.pk, [])
@@ -445,10 +504,10 @@ def commission_estimate(*, deal: Deal, user: User, on: dt.date | None = None) ->
         new_customer=not earlier_win.filter(closed_at__lte=on).exists(),
     )
     before, lines_before = period_drafts(
-        user=user, plan=plan, start=start, end=end, rules=rules, credits=current
+        user=user, plan=plan, start=start, end=end, specs=specs, credits=current
     )
     after, lines_after = period_drafts(
-        user=user, plan=plan, start=start, end=end, rules=rules, credits=[*current, won]
+        user=user, plan=plan, start=start, end=end, specs=specs, credits=[*current, won]
     )
     result.update(
         start=start,

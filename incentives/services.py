@@ -12,8 +12,10 @@ clawback) line in the person's next draft statement.
 """
 
 import datetime as dt
+from collections import defaultdict
 from decimal import Decimal
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q
@@ -22,7 +24,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from incentives import selectors
-from incentives.calculator import LineDraft, anniversary, cents, money_text
+from incentives.calculator import LineDraft, anniversary, cents, money_text, period_lines
 from incentives.models import (
     Award,
     AwardKind,
@@ -350,78 +352,124 @@ def _dispute_lines(statement: Statement) -> list[LineDraft]:
     ]
 
 
-def _sync_lines(statement: Statement, drafts: list[LineDraft]) -> None:
-    """Makes the statement's lines exactly the drafts, matched by source: same lines keep
-    their ids (disputes point at them). A vanished line that was disputed stays at zero."""
-    existing = {line.source_key: line for line in statement.lines.all()}
-    fields = (
-        "kind",
-        "deal_id",
-        "rule_id",
-        "bonus_rule_id",
-        "corrects_id",
-        "basis",
-        "rate",
-        "amount",
-        "explanation",
-    )
-    to_create, to_update = [], []
-    for position, draft in enumerate(drafts):
-        values = {
-            "kind": draft.kind,
-            "deal_id": draft.deal_id,
-            "rule_id": draft.rule_id,
-            "bonus_rule_id": draft.bonus_rule_id,
-            "corrects_id": draft.corrects_id,
-            "basis": None if draft.basis is None else cents(draft.basis),
-            "rate": draft.rate,
-            "amount": cents(draft.amount),
-            "explanation": draft.explanation[:300],
-        }
-        line = existing.pop(draft.source_key, None)
-        if line is None:
-            to_create.append(
-                StatementLine(
-                    statement=statement, source_key=draft.source_key, position=position, **values
+LINE_FIELDS = (
+    "kind",
+    "deal_id",
+    "rule_id",
+    "bonus_rule_id",
+    "corrects_id",
+    "basis",
+    "rate",
+    "amount",
+    "explanation",
+    "position",
+)
+
+
+class LineChanges:
+    """The line writes that make statements' lines exactly their drafts, gathered over any
+    number of statements and applied in a few bulk statements."""
+
+    def __init__(self):
+        self.create: list[StatementLine] = []
+        self.update: list[StatementLine] = []
+        self.delete: list[int] = []
+
+    def plan(
+        self,
+        statement: Statement,
+        drafts: list[LineDraft],
+        existing: dict[str, StatementLine],
+        disputed: set[int],
+    ) -> None:
+        """Lines are matched by source, so a line that stays keeps its id (disputes point at
+        it). A vanished line that was disputed stays, at zero."""
+        existing = dict(existing)
+        for position, draft in enumerate(drafts):
+            values = {
+                "kind": draft.kind,
+                "deal_id": draft.deal_id,
+                "rule_id": draft.rule_id,
+                "bonus_rule_id": draft.bonus_rule_id,
+                "corrects_id": draft.corrects_id,
+                "basis": None if draft.basis is None else cents(draft.basis),
+                "rate": draft.rate,
+                "amount": cents(draft.amount),
+                "explanation": draft.explanation[:300],
+                "position": position,
+            }
+            line = existing.pop(draft.source_key, None)
+            if line is None:
+                self.create.append(
+                    StatementLine(statement=statement, source_key=draft.source_key, **values)
                 )
-            )
-            continue
-        changed = line.position != position or any(
-            getattr(line, name) != values[name] for name in fields
-        )
-        if changed:
-            for name, value in values.items():
-                setattr(line, name, value)
-            line.position = position
-            to_update.append(line)
-    gone = list(existing.values())
-    disputed = set(Dispute.objects.filter(line__in=gone).values_list("line_id", flat=True))
-    for line in gone:
-        if line.pk in disputed and line.amount:
-            line.amount = ZERO
-            line.explanation = (_("No longer due: %(line)s") % {"line": line.explanation})[:300]
-            line.position = len(drafts)
-            to_update.append(line)
-    undisputed = [line.pk for line in gone if line.pk not in disputed]
-    StatementLine.objects.filter(pk__in=undisputed).delete()
-    if to_update:
-        StatementLine.objects.bulk_update(to_update, [*fields, "position"])
-    StatementLine.objects.bulk_create(to_create)
+            elif any(getattr(line, name) != value for name, value in values.items()):
+                for name, value in values.items():
+                    setattr(line, name, value)
+                self.update.append(line)
+        for line in existing.values():
+            if line.pk not in disputed:
+                self.delete.append(line.pk)
+            elif line.amount:
+                line.amount = ZERO
+                line.explanation = (_("No longer due: %(line)s") % {"line": line.explanation})[:300]
+                line.position = len(drafts)
+                self.update.append(line)
+
+    def apply(self) -> None:
+        if self.delete:
+            StatementLine.objects.filter(pk__in=self.delete).delete()
+        if self.update:
+            StatementLine.objects.bulk_update(self.update, LINE_FIELDS, batch_size=2000)
+        if self.create:
+            StatementLine.objects.bulk_create(self.create, batch_size=2000)
 
 
-def _set_totals(statement: Statement) -> None:
+def _existing_lines(statements) -> tuple[dict[int, dict[str, StatementLine]], set[int]]:
+    """The current lines of draft statements by statement and source, and which are disputed."""
+    lines: dict[int, dict[str, StatementLine]] = defaultdict(dict)
+    for line in StatementLine.objects.filter(statement__in=statements):
+        lines[line.statement_id][line.source_key] = line
+    disputed = set(
+        Dispute.objects.filter(line__statement__in=statements).values_list("line_id", flat=True)
+    )
+    return lines, disputed
+
+
+STATEMENT_FIELDS = [
+    "plan",
+    "currency",
+    "target",
+    "credited_revenue",
+    "attainment",
+    "commission_total",
+    "bonus_total",
+    "adjustment_total",
+    "total",
+    "computed_at",
+    "updated_at",
+]
+
+
+def _fill(statement: Statement, plan, inputs, drafts: list[LineDraft]) -> None:
+    """The statement's figures and totals from its inputs and lines (half up per line)."""
     totals = dict.fromkeys(LineKind.values, ZERO)
-    for kind, amount in statement.lines.values_list("kind", "amount"):
-        totals[kind] += amount
+    for draft in drafts:
+        totals[draft.kind] += cents(draft.amount)
+    statement.plan = plan
+    statement.currency = plan.currency if plan else statement.currency
+    statement.target = inputs.target if inputs else None
+    statement.credited_revenue = cents(inputs.revenue) if inputs else ZERO
+    attainment = inputs.attainment if inputs else None
+    statement.attainment = None if attainment is None else cents(attainment)
     statement.commission_total = totals[LineKind.COMMISSION]
     statement.bonus_total = totals[LineKind.BONUS]
     statement.adjustment_total = totals[LineKind.ADJUSTMENT] + totals[LineKind.CLAWBACK]
     statement.total = sum(totals.values(), ZERO)
+    statement.computed_at = timezone.now()
 
 
 def _language(user: User) -> str:
-    from django.conf import settings
-
     return user.preferred_language or settings.LANGUAGE_CODE
 
 
@@ -443,7 +491,7 @@ def statement_compute(
             with transaction.atomic():
                 statement = Statement.objects.create(user=user, start=start, end=end)
         except IntegrityError:
-            statement = Statement.objects.select_for_update().get(user=user, start=start, end=end)
+            statement = rows.get(user=user, start=start, end=end)
             if statement.is_frozen:
                 return statement
     with translation.override(_language(user)):
@@ -454,43 +502,108 @@ def statement_compute(
             inputs, drafts = None, []
         drafts += _correction_lines(statement, user)
         drafts += _dispute_lines(statement)
-    _sync_lines(statement, drafts)
-    statement.plan = plan
-    statement.currency = plan.currency if plan else statement.currency
-    statement.target = inputs.target if inputs else None
-    statement.credited_revenue = cents(inputs.revenue) if inputs else ZERO
-    attainment = inputs.attainment if inputs else None
-    statement.attainment = None if attainment is None else cents(attainment)
-    statement.computed_at = timezone.now()
-    _set_totals(statement)
+    lines, disputed = _existing_lines([statement])
+    changes = LineChanges()
+    changes.plan(statement, drafts, lines[statement.pk], disputed)
+    changes.apply()
+    _fill(statement, plan, inputs, drafts)
     statement.save()
     return statement
 
 
+def _needs_one_by_one(ids: list[int], start: dt.date) -> set[int]:
+    """People whose statement may carry corrections: they have a frozen statement before
+    the period or an accepted dispute. Their statements are computed one at a time."""
+    frozen = Statement.objects.filter(user_id__in=ids, status__in=FROZEN, end__lt=start)
+    disputed = Dispute.objects.filter(
+        status=Dispute.Status.ACCEPTED, line__statement__user_id__in=ids
+    )
+    return set(frozen.values_list("user_id", flat=True)) | set(
+        disputed.values_list("line__statement__user_id", flat=True)
+    )
+
+
+def statements_compute_many(
+    *, users: list[User], period: periods.Period, plans: dict[int, CommissionPlan | None]
+) -> int:
+    """Computes the draft statements of many people for one period, reading the inputs for
+    all of them at once and writing the lines in bulk (the nightly run and the benchmark's
+    path); the same lines as statement_compute gives each. Returns how many were computed."""
+    start, end = period
+    ids = [user.pk for user in users]
+    one_by_one = _needs_one_by_one(ids, start)
+    for user in users:
+        if user.pk in one_by_one:
+            statement_compute(user=user, period=period, plan=plans.get(user.pk))
+    batch = [user for user in users if user.pk not in one_by_one and plans.get(user.pk)]
+    specs = selectors.PlanSpecs()
+    bonuses = {user.pk: specs.of(plans[user.pk])[1] for user in batch}
+    inputs = selectors.bulk_period_inputs(
+        users=batch, plans=plans, bonuses=bonuses, start=start, end=end
+    )
+    with transaction.atomic():
+        have = set(
+            Statement.objects.filter(user_id__in=ids, start=start, end=end).values_list(
+                "user_id", flat=True
+            )
+        )
+        Statement.objects.bulk_create(
+            [Statement(user=user, start=start, end=end) for user in batch if user.pk not in have],
+            ignore_conflicts=True,
+        )
+        statements = {
+            statement.user_id: statement
+            for statement in Statement.objects.select_for_update().filter(
+                user_id__in=[user.pk for user in batch],
+                start=start,
+                end=end,
+                status=Statement.Status.DRAFT,
+            )
+        }
+        lines, disputed = _existing_lines(list(statements.values()))
+        changes = LineChanges()
+        for user in batch:
+            statement = statements.get(user.pk)
+            if statement is None:
+                continue
+            plan = plans[user.pk]
+            rules, plan_bonuses = specs.of(plan)
+            with translation.override(_language(user)):
+                drafts = _drafts_to_lines(period_lines(rules, plan_bonuses, inputs[user.pk]))
+            changes.plan(statement, drafts, lines[statement.pk], disputed)
+            _fill(statement, plan, inputs[user.pk], drafts)
+        changes.apply()
+        Statement.objects.bulk_update(list(statements.values()), STATEMENT_FIELDS, batch_size=1000)
+    return len(one_by_one) + len(statements)
+
+
 def statements_recompute(*, on: dt.date | None = None) -> int:
     """Computes every active person's statement for the plan period holding `on` (today by
-    default) and rebuilds every other draft; returns how many statements were computed.
-    Each statement is its own transaction, so a long run holds no lock for long."""
+    default) and rebuilds every other draft; returns how many statements were computed."""
     on = on or periods.today()
     resolver = selectors.PlanResolver(selectors.plans_in_effect(on))
-    done = set()
+    by_period: dict[periods.Period, dict[int, CommissionPlan]] = defaultdict(dict)
+    people = {}
     for user in User.objects.filter(is_active=True).select_related("team").order_by("pk"):
         plan = resolver.plan_for(user)
-        if plan is None:
-            continue
-        start, end = selectors.plan_period(plan, on)
-        statement = statement_compute(user=user, period=(start, end))
-        done.add(statement.pk)
-    drafts = (
-        Statement.objects.filter(status=Statement.Status.DRAFT)
-        .exclude(pk__in=done)
-        .select_related("user")
-        .order_by("start", "pk")
-    )
-    for statement in drafts:
+        if plan is not None:
+            by_period[selectors.plan_period(plan, on)][user.pk] = plan
+            people[user.pk] = user
+    done = 0
+    for period, plans in by_period.items():
+        # A plan that starts later in the period applies from the next one.
+        starting = selectors.PlanResolver(selectors.plans_in_effect(period[0]))
+        plans = {pk: starting.plan_for(people[pk]) for pk in plans}
+        users = [people[pk] for pk in plans]
+        done += statements_compute_many(users=users, period=period, plans=plans)
+    current = [Q(user_id__in=list(plans), start=period[0]) for period, plans in by_period.items()]
+    others = Statement.objects.filter(status=Statement.Status.DRAFT)
+    for condition in current:
+        others = others.exclude(condition)
+    for statement in others.select_related("user").order_by("start", "pk"):
         statement_compute(user=statement.user, period=(statement.start, statement.end))
-        done.add(statement.pk)
-    return len(done)
+        done += 1
+    return done
 
 
 def _statement_link(statement: Statement) -> str:

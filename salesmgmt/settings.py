@@ -291,6 +291,8 @@ SPECTACULAR_SETTINGS = {
         "ReviewStatusEnum": "performance.models.Review.Status",
         "ImprovementPlanStatusEnum": "performance.models.ImprovementPlan.Status",
         "ExpenseStatusEnum": "performance.models.Expense.Status",
+        "StatementStatusEnum": "incentives.models.Statement.Status",
+        "DisputeStatusEnum": "incentives.models.Dispute.Status",
     },
 }
 

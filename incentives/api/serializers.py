@@ -214,9 +214,9 @@ class EstimateLineSerializer(serializers.Serializer):
 
 
 class EstimateSerializer(serializers.Serializer):
-    deal = serializers.PrimaryKeyRelatedField(read_only=True)
-    user = serializers.PrimaryKeyRelatedField(read_only=True)
-    plan = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    deal = serializers.IntegerField(source="deal.pk")
+    user = serializers.IntegerField(source="user.pk")
+    plan = serializers.IntegerField(source="plan_id", allow_null=True)
     share = serializers.DecimalField(max_digits=5, decimal_places=2)
     start = serializers.DateField(allow_null=True)
     end = serializers.DateField(allow_null=True)

@@ -290,3 +290,40 @@ def test_overlapping_plans_for_the_same_person_are_refused(org):
     assert "users" in error.value.message_dict
     # One that starts after the first ends is fine.
     plan(users=[org.rep_a], start=dt.date(2026, 7, 1), name="Third")
+
+
+def test_nightly_recompute_in_bulk_gives_the_same_lines_as_one_by_one(org):
+    people = [org.rep_a, org.rep_a1, org.rep_b]
+    the_plan = plan(users=people)
+    rule(the_plan, tier_mode="marginal")
+    bonus(the_plan, kind="new_customer", amount=D("300"))
+    for index, person in enumerate(people):
+        revenue_target(100_000 * (index + 1), user=person)
+        won_deal(person, str(90_000 + 10_000 * index), dt.date(2026, 1, 10 + index))
+        won_deal(person, "25000", dt.date(2026, 2, 10 + index))
+    deal = won_deal(org.rep_a, "40000", dt.date(2026, 3, 3))
+    services.deal_credits_set(by=None, deal=deal, shares=[(org.rep_a, 50), (org.rep_b, 50)])
+
+    assert services.statements_recompute(on=dt.date(2026, 2, 15)) == 3
+    bulk = {
+        statement.user_id: list(
+            statement.lines.values_list("id", "source_key", "amount", "explanation")
+        )
+        for statement in Statement.objects.all()
+    }
+    totals = dict(Statement.objects.values_list("user_id", "total"))
+    for person in people:
+        one = compute(person)
+        assert one.total == totals[person.pk]
+        assert (
+            list(one.lines.values_list("id", "source_key", "amount", "explanation"))
+            == (bulk[person.pk])
+        )
+    # rep_a by hand, target 100,000: 90,000 -> 80,000 x 3% + 10,000 x 5%; 25,000 ->
+    # 10,000 x 5% + 15,000 x 8%; half of 40,000 -> 20,000 x 8%; three new accounts x 300,
+    # the shared one at half.
+    assert totals[org.rep_a.pk] == (
+        D("2400") + D("500") + D("500") + D("1200") + D("1600") + D("300") * 2 + D("150")
+    )
+    assert services.statements_recompute(on=dt.date(2026, 2, 15)) == 3
+    assert Statement.objects.count() == 3
