@@ -1,23 +1,33 @@
 from datetime import timedelta
+from decimal import Decimal
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Sum
 from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
 from customers import selectors as customer_selectors
+from incentives import selectors as incentive_selectors
+from performance import selectors as performance_selectors
+from performance.models import Metric
 from pipeline import selectors as pipeline_selectors
 from pipeline.models import Pipeline
 from salesmgmt.dashboards import panels
 from salesmgmt.dashboards.forms import DashboardForm
 from teams import selectors as team_selectors
+from teams.models import Role
+from training import selectors as training_selectors
 
 # Lists on the pages stay short, whatever the size of the company.
 CLOSING_ROWS = 8
 STALE_ROWS = 15
 OVER_SLA_ROWS = 10
 REP_ROWS = 50
+COURSE_ROWS = 5
+PACE_ROWS = 15
+LEADERBOARD_ROWS = 10
 
 
 def _url_or_none(name: str) -> str | None:
@@ -76,6 +86,28 @@ def _my_pipeline_cards(user) -> dict:
     }
 
 
+def _my_money_cards(user) -> dict:
+    """ "My target pace" (month and quarter) and "My commission": this period's statement
+    and the year so far."""
+    today = timezone.localdate()
+    statements = incentive_selectors.my_statements(viewer=user).filter(user=user)
+    year = statements.filter(start__year=today.year).aggregate(total=Sum("total"))["total"]
+    return {
+        "my_targets": performance_selectors.my_targets(viewer=user, on=today),
+        "my_statement": statements.filter(start__lte=today, end__gte=today).first(),
+        "my_commission_year": year,
+    }
+
+
+def _my_training_cards(user) -> dict:
+    """ "My courses due" and "Recommended for you" (from the gaps in the person's funnel
+    and latest review)."""
+    return {
+        "courses_due": training_selectors.courses_due(user=user, limit=COURSE_ROWS),
+        "recommended": training_selectors.recommendations(user=user)[:COURSE_ROWS],
+    }
+
+
 @login_required
 def home(request):
     """Home page for every role, composed from the apps' selectors."""
@@ -89,8 +121,34 @@ def home(request):
         ),
         "followups": customer_selectors.my_followups(user=user),
         **_my_pipeline_cards(user),
+        **_my_money_cards(user),
+        **_my_training_cards(user),
     }
     return render(request, "dashboards/home.html", context)
+
+
+def _people_by_pace(viewer, scope, period: dict) -> list[dict]:
+    """The people of a team scope against their revenue target for the forecast's period,
+    furthest behind pace first; people without a target last."""
+    if scope.kind not in ("team", "all"):
+        return []
+    today = timezone.localdate()
+    rows = performance_selectors.users_attainment(
+        users=pipeline_selectors.scope_users(viewer=viewer, scope=scope).filter(
+            is_active=True, role__in=(Role.REP, Role.SUPERVISOR)
+        ),
+        metric=Metric.REVENUE,
+        period_type=period["forecast_kind"],
+        on=min(today, period["forecast_end"]),
+    )
+    return sorted(
+        rows,
+        key=lambda row: (
+            row["target"] is None,
+            row["pace_percent"] if row["pace_percent"] is not None else Decimal(0),
+            row["user"].display_name,
+        ),
+    )
 
 
 def _period(data: dict, today) -> dict:
@@ -140,7 +198,17 @@ def manager(request):
         "scope": scope,
         "period": period["forecast_kind"],
     }
-    forecast = pipeline_selectors.forecast(**forecast_arguments, on=period["forecast_on"])
+    # The forecast with the scope's revenue target for the same month or quarter.
+    forecast = performance_selectors.forecast_against_target(
+        **forecast_arguments, on=period["forecast_on"]
+    )
+    pace_rows = _people_by_pace(viewer, scope, period)
+    leaderboard = performance_selectors.leaderboard(
+        viewer=viewer,
+        metric=Metric.REVENUE,
+        period_type=period["forecast_kind"],
+        on=min(today, period["forecast_end"]),
+    )
     accuracy = pipeline_selectors.forecast_accuracy(
         **forecast_arguments, on=period["forecast_start"] - timedelta(days=1)
     )
@@ -202,6 +270,12 @@ def manager(request):
         "late_lead_count": late_leads.count(),
         "late_leads": list(late_leads[:OVER_SLA_ROWS]),
         "comparison": comparison,
+        "won_and_commit": forecast["closed_won"] + forecast["commit"],
+        "pace_rows": pace_rows[:PACE_ROWS],
+        "behind_count": sum(1 for row in pace_rows if row["behind"]),
+        "leaderboard_rows": leaderboard["rows"][:LEADERBOARD_ROWS],
+        "targets_url": _url_or_none("performance:target_list"),
+        "leaderboard_url": _url_or_none("performance:leaderboard"),
         "rep_rows": panels.rep_rows(comparison, funnel) if comparison else [],
         "open_stages": [row for row in funnel["stages"] if not row["is_won"]],
         "rep_query": urlencode(base_query),

@@ -2,11 +2,14 @@
 
 import re
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 
+from incentives.models import Statement
+from performance.models import Target
 from pipeline import selectors
 from salesmgmt.dashboards import views
 from tests.pipeline.test_reports import move, new_deal
@@ -118,3 +121,59 @@ def test_home_queries_do_not_grow_with_deals(org, stages, client_for):
             new_deal(org.rep_a, "1000", timezone.now(), expected_close=today)
 
     assert_constant_queries(add, lambda: client.get(URL))
+
+
+def this_month():
+    return selectors.period_bounds("month", timezone.localdate())
+
+
+def test_my_target_pace_shows_my_revenue_target_and_whether_i_am_behind(org, stages, client_for):
+    start, end = this_month()
+    Target.objects.create(
+        user=org.rep_a,
+        period_type="month",
+        start=start,
+        end=end,
+        metric="revenue",
+        value=Decimal("1000000"),
+    )
+    won = new_deal(org.rep_a, "1000", timezone.now() - timedelta(days=1))
+    move(won, stages["W"], timezone.now(), closed_at=timezone.localdate())
+
+    card = section(client_for(org.rep_a).get(URL, **EN).content.decode(), "my-target-pace")
+
+    assert "This month" in card and "1,000 / 1,000,000" in card
+    assert "(0.1%" in card
+    assert "No target set; reached so far: 1,000." in card  # the quarter has no target
+    assert reverse("performance:my_targets") in card
+
+
+def test_my_commission_shows_this_periods_statement_and_the_year(org, client_for):
+    start, end = this_month()
+    previous_end = start - timedelta(days=1)
+    previous_start = previous_end.replace(day=1)
+    current = Statement.objects.create(
+        user=org.rep_a, start=start, end=end, total=Decimal("12345.60"), attainment=Decimal("55")
+    )
+    Statement.objects.create(
+        user=org.rep_a,
+        start=previous_start,
+        end=previous_end,
+        total=Decimal("1000.00"),
+        status=Statement.Status.PAID,
+    )
+    Statement.objects.create(user=org.rep_a1, start=start, end=end, total=Decimal("999999"))
+
+    card = section(client_for(org.rep_a).get(URL, **EN).content.decode(), "my-commission")
+
+    assert "12,345.60 CNY" in card and "Draft" in card and "55.0%" in card
+    # Last month counts towards the year unless it was last year's December.
+    year = Decimal("13345.60") if previous_start.year == start.year else Decimal("12345.60")
+    assert f"{year:,.2f} CNY" in card
+    assert reverse("incentives:statement_detail", args=[current.pk]) in card
+    assert "999,999" not in card
+
+
+def test_without_a_statement_my_commission_says_so(org, client_for):
+    card = section(client_for(org.rep_a).get(URL, **EN).content.decode(), "my-commission")
+    assert "No statement for this period yet." in card
