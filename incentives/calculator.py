@@ -281,7 +281,7 @@ def _zero_line(credit, rule, key, basis, reason) -> LineDraft:
     )
 
 
-def _deal_lines(credit, rule, inputs, position) -> list[LineDraft]:
+def _deal_lines(credit, rule, inputs, position, segments) -> list[LineDraft]:
     key = f"commission:{credit.deal_id}:{rule.id}"
     revenue = credit.revenue
     basis = revenue
@@ -314,7 +314,7 @@ def _deal_lines(credit, rule, inputs, position) -> list[LineDraft]:
     lines = []
     end = position + revenue
     slices = []
-    for index, (low, high, rate, label) in enumerate(_segments(rule, inputs.target)):
+    for index, (low, high, rate, label) in enumerate(segments):
         overlap = (end if high is None else min(end, high)) - max(position, low)
         if overlap > 0:
             slices.append((index, overlap, rate, label))
@@ -345,10 +345,13 @@ def commission_lines(rules: list[RuleSpec], inputs: PeriodInputs) -> list[LineDr
     by_rule: dict[int, list[LineDraft]] = {}
     ordered: list[LineDraft] = []
     position = ZERO
+    segments = {}
     for credit in inputs.credits:
         rule = _rule_for(rules, credit.product_category_id)
         if rule is not None:
-            lines = _deal_lines(credit, rule, inputs, position)
+            if rule.id not in segments and inputs.target:
+                segments[rule.id] = _segments(rule, inputs.target)
+            lines = _deal_lines(credit, rule, inputs, position, segments.get(rule.id, []))
             by_rule.setdefault(rule.id, []).extend(lines)
             ordered.extend(lines)
         position += credit.revenue

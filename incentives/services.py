@@ -436,7 +436,7 @@ def _existing_lines(statements) -> tuple[dict[int, dict[str, StatementLine]], se
     return lines, disputed
 
 
-STATEMENT_FIELDS = [
+FIGURES = [
     "plan",
     "currency",
     "target",
@@ -446,9 +446,8 @@ STATEMENT_FIELDS = [
     "bonus_total",
     "adjustment_total",
     "total",
-    "computed_at",
-    "updated_at",
 ]
+FIGURE_VALUES = ["plan_id", *FIGURES[1:]]
 
 
 def _fill(statement: Statement, plan, inputs, drafts: list[LineDraft]) -> None:
@@ -541,39 +540,48 @@ def statements_compute_many(
     inputs = selectors.bulk_period_inputs(
         users=batch, plans=plans, bonuses=bonuses, start=start, end=end
     )
+    drafts = {}
+    for user in batch:
+        rules, plan_bonuses = specs.of(plans[user.pk])
+        with translation.override(_language(user)):
+            drafts[user.pk] = _drafts_to_lines(period_lines(rules, plan_bonuses, inputs[user.pk]))
     with transaction.atomic():
-        have = set(
-            Statement.objects.filter(user_id__in=ids, start=start, end=end).values_list(
-                "user_id", flat=True
-            )
+        existing = Statement.objects.select_for_update().filter(
+            user_id__in=ids, start=start, end=end
         )
-        Statement.objects.bulk_create(
-            [Statement(user=user, start=start, end=end) for user in batch if user.pk not in have],
-            ignore_conflicts=True,
-        )
+        statements = {statement.user_id: statement for statement in existing}
+        # New statements are written with their figures; existing drafts are updated only
+        # where a figure changed.
+        new = []
+        for user in batch:
+            if user.pk not in statements:
+                statement = Statement(user=user, start=start, end=end)
+                _fill(statement, plans[user.pk], inputs[user.pk], drafts[user.pk])
+                new.append(statement)
+        Statement.objects.bulk_create(new, ignore_conflicts=True)
+        created = {statement.user_id for statement in new}
         statements = {
             statement.user_id: statement
-            for statement in Statement.objects.select_for_update().filter(
-                user_id__in=[user.pk for user in batch],
-                start=start,
-                end=end,
-                status=Statement.Status.DRAFT,
-            )
+            for statement in existing.filter(status=Statement.Status.DRAFT)
         }
         lines, disputed = _existing_lines(list(statements.values()))
         changes = LineChanges()
+        changed = []
         for user in batch:
             statement = statements.get(user.pk)
             if statement is None:
                 continue
-            plan = plans[user.pk]
-            rules, plan_bonuses = specs.of(plan)
-            with translation.override(_language(user)):
-                drafts = _drafts_to_lines(period_lines(rules, plan_bonuses, inputs[user.pk]))
-            changes.plan(statement, drafts, lines[statement.pk], disputed)
-            _fill(statement, plan, inputs[user.pk], drafts)
+            changes.plan(statement, drafts[user.pk], lines[statement.pk], disputed)
+            if user.pk not in created:
+                before = [getattr(statement, name) for name in FIGURE_VALUES]
+                _fill(statement, plans[user.pk], inputs[user.pk], drafts[user.pk])
+                if before != [getattr(statement, name) for name in FIGURE_VALUES]:
+                    changed.append(statement)
         changes.apply()
-        Statement.objects.bulk_update(list(statements.values()), STATEMENT_FIELDS, batch_size=1000)
+        Statement.objects.bulk_update(changed, FIGURES, batch_size=500)
+        Statement.objects.filter(pk__in=[s.pk for s in statements.values()]).update(
+            computed_at=timezone.now(), updated_at=timezone.now()
+        )
     return len(one_by_one) + len(statements)
 
 
