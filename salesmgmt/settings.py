@@ -249,6 +249,10 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "incentives.tasks.grant_awards",
         "schedule": crontab(hour=1, minute=40),
     },
+    "training-overdue-enrollments": {
+        "task": "training.tasks.notify_overdue_enrollments",
+        "schedule": crontab(hour=8, minute=15),
+    },
 }
 
 # REST API
@@ -296,6 +300,14 @@ SPECTACULAR_SETTINGS = {
         "ExpenseStatusEnum": "performance.models.Expense.Status",
         "StatementStatusEnum": "incentives.models.Statement.Status",
         "DisputeStatusEnum": "incentives.models.Dispute.Status",
+        "EnrollmentStatusEnum": "training.models.Enrollment.Status",
+        "EnrollmentSourceEnum": "training.models.Enrollment.Source",
+        "MentorshipStatusEnum": "training.models.Mentorship.Status",
+        "DevelopmentPlanStatusEnum": "training.models.DevelopmentPlan.Status",
+        "DevelopmentActionKindEnum": "training.models.DevelopmentAction.Kind",
+        "ArticleKindEnum": "training.models.Article.Kind",
+        "SourceEnum": "customers.models.Account.Source",
+        "CriterionKindEnum": "performance.models.CriterionKind",
     },
 }
 

@@ -14,6 +14,7 @@ api_v1 = [
     path("", include("pipeline.api.urls")),
     path("", include("performance.api.urls")),
     path("", include("incentives.api.urls")),
+    path("", include("training.api.urls")),
 ]
 
 urlpatterns = [
@@ -23,6 +24,7 @@ urlpatterns = [
     path("", include("performance.urls")),
     path("", include("pipeline.urls")),
     path("", include("incentives.urls")),
+    path("", include("training.urls")),
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),

@@ -1,7 +1,18 @@
 from django.apps import AppConfig
+from django.conf import settings
+from django.db.models.signals import post_save
 from django.utils.translation import gettext_lazy as _
 
 
 class TrainingConfig(AppConfig):
     name = "training"
     verbose_name = _("Training")
+
+    def ready(self):
+        from training.services import on_user_saved
+
+        # teams offers no hook for new people: a new rep is enrolled in the onboarding
+        # courses when their user row is first saved.
+        post_save.connect(
+            on_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="training-onboarding"
+        )

@@ -7,6 +7,7 @@ from performance import demo as performance_demo
 from pipeline import demo as pipeline_demo
 from teams import demo as teams_demo
 from teams.models import User
+from training import demo as training_demo
 
 # Each app seeds its own part of the demo company, in dependency order.
 SEEDERS = [
@@ -16,6 +17,7 @@ SEEDERS = [
     performance_demo.seed,
     performance_demo.seed_reviews,
     incentives_demo.seed,
+    training_demo.seed,
 ]
 
 
