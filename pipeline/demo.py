@@ -201,8 +201,10 @@ def seed(log) -> dict:
         return {}
     rng = random.Random(SEED)
     tz = ZoneInfo(settings.TIME_ZONE)
-    now = timezone.now()
-    today = timezone.localdate(now)
+    today = timezone.localdate()
+    # Histories run up to the start of today, so the company looks the same whatever the
+    # time of day it is seeded.
+    midnight = selectors.local_start(today)
     pipeline = Pipeline.objects.get(is_default=True)
     stages = {stage.code: stage for stage in pipeline.stages.all()}
     primary = dict(
@@ -218,11 +220,11 @@ def seed(log) -> dict:
         region = owner.username.split("_", 1)[0]
         # More deals lately: the team has grown.
         age = HISTORY_DAYS * rng.random() ** 1.3
-        created = _working_time(rng, now - timedelta(days=age), tz)
-        if created > now:
-            created = now - timedelta(hours=rng.randint(2, 20))
+        created = _working_time(rng, midnight - timedelta(days=age), tz)
+        if created > midnight:
+            created = midnight - timedelta(hours=rng.randint(2, 20))
         walk = _Walk(stages, region, created)
-        walk.run(rng, now, tz)
+        walk.run(rng, midnight, tz)
         stage, entered = walk.steps[-1]
         category = rng.choice(categories)
         chinese = not account.name.isascii()
