@@ -122,10 +122,17 @@ class BonusRuleAdmin(admin.ModelAdmin):
 
 @admin.register(DealCredit)
 class DealCreditAdmin(admin.ModelAdmin):
+    """Shown only: a deal's shares change together (summing to 100) through the API."""
+
     list_display = ["deal", "user", "percent", "updated_at"]
     search_fields = ["deal__name", "user__username"]
-    raw_id_fields = ["deal", "user"]
     list_select_related = ["deal", "user"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 @admin.register(DealCost)

@@ -8,6 +8,7 @@ from incentives.models import (
     CommissionRule,
     CommissionTier,
     Contest,
+    DealCredit,
     Dispute,
     Kudos,
     Statement,
@@ -314,3 +315,22 @@ class KudosSerializer(serializers.ModelSerializer):
         super().__init__(*args, **kwargs)
         if "recipient" in self.fields:
             self.fields["recipient"].queryset = User.objects.filter(is_active=True)
+
+
+class DealCreditSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = DealCredit
+        fields = ["id", "deal", "user", "percent", "updated_at"]
+        read_only_fields = fields
+
+
+class ShareSerializer(serializers.Serializer):
+    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    percent = serializers.DecimalField(max_digits=5, decimal_places=2)
+
+
+class DealCreditsSetSerializer(serializers.Serializer):
+    deal = serializers.IntegerField(help_text=_("A deal you may edit."))
+    shares = ShareSerializer(
+        many=True, help_text=_("Percentages summing to 100; empty gives the deal to its owner.")
+    )

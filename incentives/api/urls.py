@@ -12,6 +12,7 @@ router.register("disputes", views.DisputeViewSet, basename="dispute")
 router.register("contests", views.ContestViewSet, basename="contest")
 router.register("awards", views.AwardViewSet, basename="award")
 router.register("kudos", views.KudosViewSet, basename="kudos")
+router.register("deal-credits", views.DealCreditViewSet, basename="deal-credit")
 
 urlpatterns = [
     path(

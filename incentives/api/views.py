@@ -17,6 +17,8 @@ from incentives.api.serializers import (
     CommissionPlanSerializer,
     CommissionRuleSerializer,
     ContestSerializer,
+    DealCreditSerializer,
+    DealCreditsSetSerializer,
     DisputeResolveSerializer,
     DisputeSerializer,
     EstimateQuerySerializer,
@@ -33,7 +35,7 @@ from incentives.filtersets import (
     DisputeFilterSet,
     StatementFilterSet,
 )
-from incentives.models import BonusRule, CommissionPlan, CommissionRule
+from incentives.models import BonusRule, CommissionPlan, CommissionRule, DealCredit
 from pipeline import selectors as pipeline_selectors
 from salesmgmt.core.permissions import IsAdminRoleOrReadOnly
 from teams.models import User
@@ -271,3 +273,27 @@ class KudosViewSet(
         serializer.instance = services.kudos_give(
             by=self.request.user, recipient=data["recipient"], message=data["message"]
         )
+
+
+class DealCreditViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+    """Split deals: who is credited with which share of a deal (a deal without shares credits
+    its owner with all of it). `set` replaces a deal's shares."""
+
+    serializer_class = DealCreditSerializer
+    filterset_fields = ["deal", "user"]
+    ordering = ["deal", "-percent", "user"]
+
+    def get_queryset(self):
+        deals = pipeline_selectors.deal_list(viewer=self.request.user).values("pk")
+        return DealCredit.objects.filter(deal_id__in=deals)
+
+    @extend_schema(request=DealCreditsSetSerializer, responses=DealCreditSerializer(many=True))
+    @action(detail=False, methods=["post"], url_path="set")
+    def set_shares(self, request):
+        body = DealCreditsSetSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        deal = pipeline_selectors.deal_get(viewer=request.user, pk=body.validated_data["deal"])
+        shares = [(row["user"], row["percent"]) for row in body.validated_data["shares"]]
+        services.deal_credits_set(by=request.user, deal=deal, shares=shares)
+        rows = DealCredit.objects.filter(deal=deal)
+        return Response(DealCreditSerializer(rows, many=True).data)

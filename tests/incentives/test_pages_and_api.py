@@ -269,3 +269,45 @@ def test_dispute_list_query_counts_are_constant(org, client_for, token_client):
     assert_constant_queries(add, lambda: web.get(reverse("incentives:dispute_list")))
     api = token_client(org.sup_a)
     assert_constant_queries(add, lambda: api.get("/api/v1/disputes/"))
+
+
+def test_split_a_deal_through_the_api(org, token_client):
+    deal = won_deal(org.rep_a, "1000", dt.date(2026, 2, 1))
+    manager = token_client(org.sup_a)
+    shares = {"deal": deal.pk, "shares": [{"user": org.rep_a.pk, "percent": "70"}]}
+    uneven = manager.post("/api/v1/deal-credits/set/", shares, format="json")
+    assert uneven.status_code == 400 and "shares" in uneven.json()
+    shares["shares"].append({"user": org.rep_a1.pk, "percent": "30"})
+    assert (
+        token_client(org.rep_b).post("/api/v1/deal-credits/set/", shares, format="json").status_code
+        == 404
+    )
+    done = manager.post("/api/v1/deal-credits/set/", shares, format="json")
+    assert done.status_code == 200
+    assert sorted(row["percent"] for row in done.json()) == ["30.00", "70.00"]
+    assert (
+        token_client(org.rep_a1).get(f"/api/v1/deal-credits/?deal={deal.pk}").json()["count"] == 0
+    )  # rep_a1 cannot see rep_a's deal
+    assert manager.get(f"/api/v1/deal-credits/?deal={deal.pk}").json()["count"] == 2
+
+
+def test_plan_and_credit_lists_query_counts_are_constant(org, token_client):
+    api = token_client(org.sup_a)
+
+    def add_credits(count):
+        for _index in range(count):
+            deal = won_deal(org.rep_a, "1000", dt.date(2026, 2, 1))
+            services.deal_credits_set(
+                by=None, deal=deal, shares=[(org.rep_a, 50), (org.rep_a1, 50)]
+            )
+
+    assert_constant_queries(add_credits, lambda: api.get("/api/v1/deal-credits/"))
+
+    def add_plans(count):
+        for _index in range(count):
+            made = plan(name=f"p{_index}", start=dt.date(2030, 1, 1) + dt.timedelta(days=_index))
+            rule(made)
+
+    assert_constant_queries(add_plans, lambda: api.get("/api/v1/commission-plans/"))
+    assert_constant_queries(add_plans, lambda: api.get("/api/v1/commission-rules/"))
+    assert_constant_queries(add_plans, lambda: api.get("/api/v1/bonus-rules/"))
