@@ -17,7 +17,14 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from bench.customers import Sizes as CustomerSizes
-from bench.customers import _chunks, _series, _text, generate_customers
+from bench.customers import (
+    _account_map,
+    _chunks,
+    _contact_map,
+    _series,
+    _text,
+    generate_customers,
+)
 from pipeline.models import Deal, Pipeline, ProductCategory, StageChange
 
 DEALS = 1_000_000
@@ -250,27 +257,16 @@ def generate_pipeline(
     today_sql = f"'{timezone.localdate(now).isoformat()}'"
     with transaction.atomic(), connection.cursor() as cursor:
         _create_helpers(cursor, stages)
-        cursor.execute("DROP TABLE IF EXISTS bench_acc")
-        cursor.execute(
-            "CREATE TEMPORARY TABLE bench_acc AS SELECT "
-            "ROW_NUMBER() OVER (ORDER BY id) AS g, id, "
-            "COALESCE(owner_id, released_by_id) AS logger_id "
-            "FROM customers_account WHERE external_id LIKE 'bench-a-%'"
-        )
-        cursor.execute("CREATE INDEX bench_acc_g ON bench_acc (g)")
-        cursor.execute("DROP TABLE IF EXISTS bench_con")
-        cursor.execute(
-            "CREATE TEMPORARY TABLE bench_con AS SELECT c.account_id, MIN(c.id) AS id "
-            "FROM customers_contact c WHERE c.is_primary GROUP BY c.account_id"
-        )
-        cursor.execute("CREATE INDEX bench_con_account ON bench_con (account_id)")
+        # The bench accounts numbered 1..n with who owns them, and their first contacts.
+        accounts = _account_map(cursor)
+        _contact_map(cursor)
         have = _existing()
         for start, end in _chunks(have + 1, sizes.deals, CHUNK):
             _insert_deals(
                 cursor,
                 start,
                 end,
-                customers["accounts"],
+                accounts,
                 pipeline.pk,
                 categories,
                 now_sql,
