@@ -103,7 +103,7 @@ def my_learning(*, user: User, today: dt.date | None = None) -> dict:
         "in_progress": [row for row in rows if row.status == Enrollment.Status.IN_PROGRESS],
         "completed": sorted(
             (row for row in rows if row.status == Enrollment.Status.COMPLETED),
-            key=lambda row: row.completed_at,
+            key=lambda row: row.completed_at or row.updated_at,
             reverse=True,
         ),
         "recommended": recommendations(user=user, today=today),

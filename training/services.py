@@ -374,7 +374,9 @@ def promote(
 
     if not (by.is_admin or can_manage(by, user)):
         raise PermissionDenied(_("Only the person's managers can promote them."))
-    user = User.objects.select_for_update().select_related("ladder_level").get(pk=user.pk)
+    user = (
+        User.objects.select_for_update(of=("self",)).select_related("ladder_level").get(pk=user.pk)
+    )
     target = to_level or next_level(user.ladder_level)
     if target is None:
         raise ValidationError({"to_level": _("This person is already at the top of the ladder.")})

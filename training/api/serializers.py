@@ -16,13 +16,20 @@ from training.models import (
 )
 
 
+class CriterionCodesField(serializers.ListField):
+    """The review criteria a course strengthens, as their codes."""
+
+    child = serializers.ChoiceField(choices=CriterionKind.choices)
+
+    def get_attribute(self, instance):
+        return [row.criterion for row in instance.criteria.all()]
+
+
 class CourseSerializer(serializers.ModelSerializer):
     stages = serializers.PrimaryKeyRelatedField(
         many=True, queryset=Stage.objects.all(), required=False
     )
-    criteria = serializers.ListField(
-        child=serializers.ChoiceField(choices=CriterionKind.choices), required=False
-    )
+    criteria = CriterionCodesField(required=False)
     required_for_levels = serializers.PrimaryKeyRelatedField(
         many=True, queryset=LadderLevel.objects.all(), required=False
     )
@@ -50,11 +57,6 @@ class CourseSerializer(serializers.ModelSerializer):
             "updated_at",
         ]
         read_only_fields = ["material_file", "updated_at"]
-
-    def to_representation(self, instance):
-        data = super().to_representation(instance)
-        data["criteria"] = [row.criterion for row in instance.criteria.all()]
-        return data
 
 
 class EnrollmentSerializer(serializers.ModelSerializer):

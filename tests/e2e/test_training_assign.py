@@ -1,0 +1,55 @@
+"""Browser: a supervisor opens a rep's recommendations from the team training page (a
+review criterion scored 2 suggests a course), assigns the course in one click, and the rep
+finds it in "my learning"."""
+
+import importlib
+
+import pytest
+from django.apps import apps
+
+from performance.models import CriterionKind, Review
+from tests.factories import PASSWORD, ManagerFactory, RepFactory, TeamFactory
+from tests.performance.reviews import open_cycle
+from tests.training.factories import CourseFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+seed = importlib.import_module("pipeline.migrations.0002_default_pipeline_with_bilingual_stages")
+
+
+def sign_in(page, live_server, user):
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", user.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form:has(input[name=password]) button.primary")
+    page.wait_for_url(f"{live_server.url}/")
+
+
+def test_a_supervisor_assigns_a_recommended_course_and_the_rep_sees_it(live_server, browser):
+    seed.create_default_pipeline(apps, None)
+    team = TeamFactory(name="Suzhou squad")
+    supervisor = ManagerFactory(username="sup", team=team, preferred_language="en")
+    rep = RepFactory(username="rep1", team=team, preferred_language="en", first_name="Lin")
+    CourseFactory(title="Consultative selling", criteria=[CriterionKind.SELLING_SKILLS])
+    cycle = open_cycle(supervisor, team, name="Spring review")
+    Review.objects.filter(cycle=cycle, reviewee=rep).update(
+        status=Review.Status.SUBMITTED, criteria_scores={CriterionKind.SELLING_SKILLS: 2}
+    )
+
+    page = browser.new_context(locale="en-US").new_page()
+    sign_in(page, live_server, supervisor)
+    page.goto(f"{live_server.url}/training/team/")
+    page.click(f"tr[data-user='{rep.pk}'] >> text=Recommendations")
+    recommendation = page.locator(".recommendation", has_text="Consultative selling")
+    recommendation.get_by_text("scored Selling skills 2 of 5").wait_for()
+    recommendation.get_by_role("button", name="Assign").click()
+    page.get_by_text("Course assigned.").wait_for()
+    assert recommendation.locator(".status").inner_text() == "Assigned"
+
+    rep_page = browser.new_context(locale="en-US").new_page()
+    sign_in(rep_page, live_server, rep)
+    rep_page.goto(f"{live_server.url}/training/")
+    to_do = rep_page.locator(".my-to-do")
+    to_do.get_by_role("link", name="Consultative selling").wait_for()
+    rep_page.context.close()
+    page.context.close()
