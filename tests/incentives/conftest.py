@@ -12,3 +12,10 @@ def _default_pipeline(request):
     pipeline back (the migration's function leaves an existing one alone)."""
     if "transactional_db" in request.fixturenames or "db" in request.fixturenames:
         seed.create_default_pipeline(apps, None)
+
+
+@pytest.fixture(autouse=True)
+def _english_explanations(settings):
+    """Statement lines are written in the person's language, else the installation's; the
+    hand-checked explanations here are the English ones."""
+    settings.LANGUAGE_CODE = "en"
