@@ -322,3 +322,9 @@ def test_my_learning_and_calendar_queries_are_constant(org, client_for):
 
     assert_constant_queries(add, lambda: client.get("/training/"))
     assert_constant_queries(add, lambda: client.get("/training/calendar/"))
+
+
+def test_rep_home_shows_my_courses_due_and_what_is_recommended(org, records, client_for):
+    page = client_for(org.rep_a).get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "My courses due" in page and "Demo skills" in page
+    assert "Recommended for you" in page
