@@ -60,4 +60,6 @@ def test_manager_opens_the_dashboard_and_sees_the_funnel_chart(live_server, page
     page.set_viewport_size({"width": 390, "height": 800})
     assert chart.bounding_box()["width"] <= 390
     assert "Ray Chen" in page.text_content("table.rep-table")
-    assert "No target yet." in page.text_content("section.target-slot")
+    assert "No revenue target is set for this scope and period." in page.text_content(
+        "section.target-slot"
+    )
