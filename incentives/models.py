@@ -570,7 +570,10 @@ class RecognitionSettings(TimeStampedModel):
         _("years for the long-service award"),
         default=5,
         validators=[MinValueValidator(1)],
-        help_text=_("资深销售代表: awarded on the hire anniversary that completes these years."),
+        help_text=_(
+            "The veteran sales rep award is granted on the hire anniversary that completes "
+            "these years."
+        ),
     )
 
     class Meta:
@@ -650,7 +653,7 @@ class AwardKind(models.TextChoices):
     TOP_SELLER_QUARTER = "top_seller_quarter", _("Top seller of the quarter")
     NEW_CUSTOMER_CHAMPION = "new_customer_champion", _("New-customer champion")
     TEAMWORK = "teamwork", _("Teamwork")
-    LONG_SERVICE = "long_service", _("资深销售代表 Long service")
+    LONG_SERVICE = "long_service", _("Veteran sales rep (long service)")
     TRAINING_CHAMPION = "training_champion", _("Training champion")
     CONTEST_WINNER = "contest_winner", _("Contest winner")
 

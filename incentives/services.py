@@ -480,7 +480,7 @@ def statement_compute(
     approved or paid one is returned untouched. The plan is the one in effect on the first
     day of the period unless given. Explanations are written in the person's language."""
     start, end = period
-    rows = Statement.objects.select_for_update()
+    rows = Statement.objects.select_for_update(of=("self",))
     statement = rows.filter(user=user, start=start, end=end).first()
     if statement is not None and statement.is_frozen:
         return statement
@@ -546,7 +546,7 @@ def statements_compute_many(
         with translation.override(_language(user)):
             drafts[user.pk] = _drafts_to_lines(period_lines(rules, plan_bonuses, inputs[user.pk]))
     with transaction.atomic():
-        existing = Statement.objects.select_for_update().filter(
+        existing = Statement.objects.select_for_update(of=("self",)).filter(
             user_id__in=ids, start=start, end=end
         )
         statements = {statement.user_id: statement for statement in existing}
@@ -623,7 +623,7 @@ def statement_approve(*, by: User, statement: Statement) -> Statement:
     """A manager approves a draft statement of their subtree (not their own); it is frozen
     from then on. The person's later drafts are rebuilt, since corrections of this period
     now belong to the next of them."""
-    statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    statement = Statement.objects.select_for_update(of=("self",)).get(pk=statement.pk)
     if statement.status != Statement.Status.DRAFT:
         raise ValidationError({"status": _("Only a draft statement can be approved.")})
     if not selectors.can_approve(by, statement):
@@ -650,7 +650,7 @@ def statement_approve(*, by: User, statement: Statement) -> Statement:
 def statement_mark_paid(*, by: User, statement: Statement) -> Statement:
     if not by.is_admin:
         raise PermissionDenied(_("Only an admin can mark statements paid."))
-    statement = Statement.objects.select_for_update().get(pk=statement.pk)
+    statement = Statement.objects.select_for_update(of=("self",)).get(pk=statement.pk)
     if statement.status != Statement.Status.APPROVED:
         raise ValidationError({"status": _("Only an approved statement can be marked paid.")})
     statement.status = Statement.Status.PAID
@@ -718,7 +718,7 @@ def dispute_resolve(
     """A manager of the person accepts the dispute (the adjustment goes into the person's
     next open statement) or rejects it with a reason; both are told."""
     dispute = (
-        Dispute.objects.select_for_update()
+        Dispute.objects.select_for_update(of=("self",))
         .select_related("line__statement__user")
         .get(pk=dispute.pk)
     )
@@ -797,7 +797,7 @@ def contest_create(*, by: User, participants: list[User], **fields) -> Contest:
 @transaction.atomic
 def contest_finalize(*, contest: Contest) -> list[Award]:
     """Records the winners of an ended contest as awards (everyone tied for first); once."""
-    contest = Contest.objects.select_for_update().get(pk=contest.pk)
+    contest = Contest.objects.select_for_update(of=("self",)).get(pk=contest.pk)
     if contest.finalized_at is not None or contest.end >= periods.today():
         return []
     ranking = selectors.contest_ranking(contest)
@@ -883,7 +883,7 @@ def awards_grant(*, on: dt.date | None = None) -> int:
             continue
         day = anniversary(hired, hired.year + years)
         if day <= on:
-            title = _("资深销售代表: %(years)s years of service") % {"years": years}
+            title = _("Veteran sales rep: %(years)s years of service") % {"years": years}
             granted += _grant(user, AwardKind.LONG_SERVICE, title, day, day)
     for contest in Contest.objects.filter(finalized_at__isnull=True, end__lt=on):
         granted += len(contest_finalize(contest=contest))
