@@ -17,7 +17,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Max, Q
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -91,11 +91,8 @@ class DuplicateAccountError(ValidationError):
 
 
 def account_link(account_id: int) -> str:
-    """The account page when the pages are installed, else the account's API resource."""
-    try:
-        return reverse("customers:account_detail", args=[account_id])
-    except NoReverseMatch:
-        return reverse("account-detail", args=[account_id])
+    """The account page, for notifications."""
+    return reverse("customers:account_detail", args=[account_id])
 
 
 def _require_account_write(by: User | None, account: Account) -> None:

@@ -69,7 +69,7 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, RowNumber
 from django.http import Http404
 from django.shortcuts import get_object_or_404
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
@@ -136,11 +136,8 @@ def deal_history(*, deal: Deal) -> QuerySet:
 
 
 def deal_link(deal_id: int) -> str:
-    """The deal page when the pages are installed, else the deal's API resource."""
-    try:
-        return reverse("pipeline:deal_detail", args=[deal_id])
-    except NoReverseMatch:
-        return reverse("deal-detail", args=[deal_id])
+    """The deal page, for notifications and timelines."""
+    return reverse("pipeline:deal_detail", args=[deal_id])
 
 
 DEAL_TIMELINE_LABELS = {

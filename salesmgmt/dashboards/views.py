@@ -5,7 +5,7 @@ from urllib.parse import urlencode
 from django.contrib.auth.decorators import login_required
 from django.db.models import Sum
 from django.shortcuts import render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 
 from customers import selectors as customer_selectors
@@ -30,13 +30,6 @@ PACE_ROWS = 15
 LEADERBOARD_ROWS = 10
 
 
-def _url_or_none(name: str) -> str | None:
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
-
-
 def _default_pipeline() -> Pipeline | None:
     try:
         return pipeline_selectors.default_pipeline()
@@ -51,12 +44,11 @@ def _my_pipeline_cards(user) -> dict:
         return {}
     today = timezone.localdate()
     month_start, month_end = pipeline_selectors.period_bounds("month", today)
-    deal_list_url = _url_or_none("pipeline:deal_list")
+    deal_list_url = reverse("pipeline:deal_list")
     my_stages = pipeline_selectors.deals_by_stage(viewer=user, pipeline=pipeline, owner=user)
-    if deal_list_url:
-        for row in my_stages:
-            query = urlencode({"owner": user.pk, "stage": row["stage"].pk, "status": "open"})
-            row["link"] = f"{deal_list_url}?{query}"
+    for row in my_stages:
+        query = urlencode({"owner": user.pk, "stage": row["stage"].pk, "status": "open"})
+        row["link"] = f"{deal_list_url}?{query}"
     closing = list(
         pipeline_selectors.deals_closing(viewer=user, start=month_start, end=month_end).filter(
             owner=user
@@ -70,18 +62,14 @@ def _my_pipeline_cards(user) -> dict:
             for deal in closing[:CLOSING_ROWS]
         ],
         "closing_more": len(closing) > CLOSING_ROWS,
-        "closing_list_url": (
-            f"{deal_list_url}?"
-            + urlencode(
-                {
-                    "owner": user.pk,
-                    "status": "open",
-                    "expected_close_after": month_start.isoformat(),
-                    "expected_close_before": month_end.isoformat(),
-                }
-            )
-            if deal_list_url
-            else None
+        "closing_list_url": f"{deal_list_url}?"
+        + urlencode(
+            {
+                "owner": user.pk,
+                "status": "open",
+                "expected_close_after": month_start.isoformat(),
+                "expected_close_before": month_end.isoformat(),
+            }
         ),
     }
 
@@ -274,8 +262,8 @@ def manager(request):
         "pace_rows": pace_rows[:PACE_ROWS],
         "behind_count": sum(1 for row in pace_rows if row["behind"]),
         "leaderboard_rows": leaderboard["rows"][:LEADERBOARD_ROWS],
-        "targets_url": _url_or_none("performance:target_list"),
-        "leaderboard_url": _url_or_none("performance:leaderboard"),
+        "targets_url": reverse("performance:target_list"),
+        "leaderboard_url": reverse("performance:leaderboard"),
         "rep_rows": panels.rep_rows(comparison, funnel) if comparison else [],
         "open_stages": [row for row in funnel["stages"] if not row["is_won"]],
         "rep_query": urlencode(base_query),
