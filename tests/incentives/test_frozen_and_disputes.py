@@ -162,3 +162,42 @@ def test_rejected_dispute_needs_a_reason_and_changes_nothing(org, setup):
     dispute.refresh_from_db()
     assert (dispute.status, dispute.adjustment) == (Dispute.Status.REJECTED, None)
     assert not Statement.objects.filter(user=rep, status="draft").exists()
+
+
+def test_a_disputed_draft_line_that_is_no_longer_due_stays_at_zero(org):
+    rep = org.rep_a
+    rule(plan(users=[rep]), tiers=[], base_rate=D("10"))
+    deal = won_deal(rep, "1000", dt.date(2026, 2, 1), name="Gone")
+    statement = services.statement_compute(user=rep, period=Q1)
+    line = statement.lines.get()
+    dispute = services.dispute_raise(by=rep, line=line, comment="Should be 12%")
+    change(deal, status="lost", lost_reason="price")
+
+    statement = services.statement_compute(user=rep, period=Q1)
+
+    line.refresh_from_db()
+    assert (line.amount, line.explanation) == (D("0.00"), "No longer due: Gone: 1,000 at 10%")
+    assert statement.total == D("0.00")
+    assert Dispute.objects.get(pk=dispute.pk).line_id == line.pk
+
+
+def test_estimate_counts_the_lift_of_a_retroactive_tier(org):
+    from incentives.selectors import commission_estimate
+
+    rep = org.rep_a
+    rule(plan(users=[rep]), tier_mode="retroactive")
+    revenue_target(1_000_000, user=rep)
+    won_deal(rep, "900000", dt.date(2026, 2, 1))
+    candidate = won_deal(rep, "200000", dt.date(2026, 2, 2), name="Candidate")
+    Deal.objects.filter(pk=candidate.pk).update(status="open", closed_at=None)
+    candidate.refresh_from_db()
+
+    estimate = commission_estimate(deal=candidate, user=rep, on=dt.date(2026, 2, 20))
+
+    # Now 900,000 (90%) at 5% = 45,000; with it 1,100,000 (110%) at 8% = 88,000.
+    assert estimate["amount"] == D("43000.00")
+    assert estimate["attainment_now"] == D("90") and estimate["attainment_if_won"] == D("110")
+    assert (
+        estimate["lines"][0].explanation
+        == "Candidate: 200,000 at 8% (tier above 100%, retroactive)"
+    )
