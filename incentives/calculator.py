@@ -13,6 +13,7 @@ and the base rate pays.
 import datetime as dt
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
 from django.utils.translation import gettext as _
 
@@ -59,7 +60,7 @@ class Credit:
     cost: Decimal | None = None
     new_customer: bool = False
 
-    @property
+    @cached_property
     def revenue(self) -> Decimal:
         return cents(self.amount * self.share / HUNDRED)
 
@@ -179,11 +180,11 @@ class PeriodInputs:
     def __post_init__(self):
         self.credits = sorted(self.credits, key=lambda c: (c.closed_at, c.deal_id))
 
-    @property
+    @cached_property
     def revenue(self) -> Decimal:
         return sum((credit.revenue for credit in self.credits), ZERO)
 
-    @property
+    @cached_property
     def attainment(self) -> Decimal | None:
         if not self.target:
             return None
