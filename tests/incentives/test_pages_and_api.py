@@ -311,3 +311,32 @@ def test_plan_and_credit_lists_query_counts_are_constant(org, token_client):
     assert_constant_queries(add_plans, lambda: api.get("/api/v1/commission-plans/"))
     assert_constant_queries(add_plans, lambda: api.get("/api/v1/commission-rules/"))
     assert_constant_queries(add_plans, lambda: api.get("/api/v1/bonus-rules/"))
+
+
+def test_my_statements_and_payroll_query_counts_are_constant(org, client_for):
+    the_plan = plan(users=[], name="History", start=dt.date(2000, 1, 1))
+
+    def add(count):
+        first = dt.date(2000 + Statement.objects.filter(user=org.rep_a).count(), 1, 1)
+        for index in range(count):
+            start = dt.date(first.year + index, 1, 1)
+            Statement.objects.create(
+                user=org.rep_a,
+                start=start,
+                end=start.replace(month=3, day=31),
+                plan=the_plan,
+                status="approved",
+                total=D("5"),
+            )
+            other = type(org.rep_a).objects.create(
+                username=f"payroll-{Statement.objects.count()}", team=org.east_a
+            )
+            Statement.objects.create(
+                user=other, start=Q1[0], end=Q1[1], plan=the_plan, status="paid", total=D("1")
+            )
+
+    rep = client_for(org.rep_a)
+    assert_constant_queries(add, lambda: rep.get(reverse("incentives:my_statements")))
+    admin = client_for(org.admin)
+    url = reverse("incentives:payroll") + "?start=2026-01-01&end=2026-03-31"
+    assert_constant_queries(add, lambda: admin.get(url))
