@@ -124,7 +124,7 @@ class CommissionRule(TimeStampedModel):
         _("tier mode"), max_length=12, choices=TierMode, default=TierMode.MARGINAL
     )
     threshold_percent = models.DecimalField(
-        _("threshold (% of target)"),
+        _("threshold (percent of target)"),
         **PERCENT,
         default=ZERO,
         validators=not_negative,
@@ -168,9 +168,9 @@ class CommissionTier(models.Model):
     rule = models.ForeignKey(
         CommissionRule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="tiers"
     )
-    from_percent = models.DecimalField(_("from (% of target)"), **PERCENT, validators=not_negative)
+    from_percent = models.DecimalField(_("from (percent of target)"), **PERCENT, validators=not_negative)
     to_percent = models.DecimalField(
-        _("to (% of target)"), **PERCENT, null=True, blank=True, validators=not_negative
+        _("to (percent of target)"), **PERCENT, null=True, blank=True, validators=not_negative
     )
     rate = models.DecimalField(
         _("rate (%)"),
