@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class IncentivesConfig(AppConfig):
     name = "incentives"
     verbose_name = _("Incentives")
+
+    def ready(self):
+        from incentives.views import deal_estimate_panel
+        from pipeline.views import register_deal_panel
+
+        # An open deal's page tells what it would pay its owner if won this period.
+        register_deal_panel(deal_estimate_panel)

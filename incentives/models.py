@@ -168,7 +168,9 @@ class CommissionTier(models.Model):
     rule = models.ForeignKey(
         CommissionRule, verbose_name=_("rule"), on_delete=models.CASCADE, related_name="tiers"
     )
-    from_percent = models.DecimalField(_("from (percent of target)"), **PERCENT, validators=not_negative)
+    from_percent = models.DecimalField(
+        _("from (percent of target)"), **PERCENT, validators=not_negative
+    )
     to_percent = models.DecimalField(
         _("to (percent of target)"), **PERCENT, null=True, blank=True, validators=not_negative
     )

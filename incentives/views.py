@@ -297,3 +297,12 @@ def contest_detail(request, pk):
         "incentives/contest_detail.html",
         {"contest": contest, "ranking": selectors.contest_ranking(contest)},
     )
+
+
+def deal_estimate_panel(request, deal) -> dict | None:
+    """On an open deal's page: what it would pay its owner if won this period, given their
+    plan and what they have won so far."""
+    if deal.status != deal.Status.OPEN or deal.amount is None:
+        return None
+    estimate = selectors.commission_estimate(deal=deal, user=deal.owner)
+    return {"template": "incentives/partials/_deal_estimate_panel.html", "estimate": estimate}

@@ -2,13 +2,14 @@
 page and its forms. Thin views over pipeline.selectors and pipeline.services (DESIGN.md
 §3, §11.6); with htmx the board and the list swap in place."""
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpResponse, QueryDict, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -21,6 +22,19 @@ from pipeline import exports, selectors, services
 from pipeline.filtersets import DealFilterSet
 from pipeline.forms import DealCreateForm, DealForm, DealMoveForm
 from pipeline.models import Deal, Pipeline
+
+# Apps above the pipeline add panels to the deal page (incentives: what the deal would pay;
+# training: sharing a closed deal as a case). Each callable gets the request and the
+# visible deal and returns the panel's context with its "template", or None.
+DealPanel = Callable[[HttpRequest, Deal], dict | None]
+_deal_panels: list[DealPanel] = []
+
+
+def register_deal_panel(func: DealPanel) -> DealPanel:
+    if func not in _deal_panels:
+        _deal_panels.append(func)
+    return func
+
 
 PAGE_SIZE = 50
 BOARD_CARDS = selectors.BOARD_CARDS_PER_COLUMN
@@ -297,6 +311,7 @@ def deal_detail(request, pk):
         "over_sla": deal.stage_due_at is not None and deal.stage_due_at <= now,
         "now": now,
         **_activity(request, deal),
+        "panels": [panel for panel in (func(request, deal) for func in _deal_panels) if panel],
     }
     return render(request, "pipeline/deal_detail.html", context)
 

@@ -9,10 +9,14 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Training")
 
     def ready(self):
+        from pipeline.views import register_deal_panel
         from training.services import on_user_saved
+        from training.views import deal_case_panel
 
         # teams offers no hook for new people: a new rep is enrolled in the onboarding
         # courses when their user row is first saved.
         post_save.connect(
             on_user_saved, sender=settings.AUTH_USER_MODEL, dispatch_uid="training-onboarding"
         )
+        # Won and lost deals can be shared as cases from their page.
+        register_deal_panel(deal_case_panel)

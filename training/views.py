@@ -432,6 +432,13 @@ def share_deal(request, deal_pk):
     return redirect("training:article_edit", pk=article.pk)
 
 
+def deal_case_panel(request, deal) -> dict | None:
+    """On the page of a won or lost deal: share it in the knowledge base as a case."""
+    if deal.status == deal.Status.OPEN:
+        return None
+    return {"template": "training/partials/_deal_case_panel.html", "deal": deal}
+
+
 # Mentoring
 
 
