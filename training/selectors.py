@@ -481,114 +481,200 @@ def last_quarter(today: dt.date) -> tuple[dt.date, dt.date]:
     return _past_quarters(today, 1)[0]
 
 
-def funnel_gaps(*, user: User, today: dt.date | None = None) -> list[dict]:
-    """The stages where the person's conversion over the last quarter is at least
+def _share(part: int, whole: int) -> Decimal | None:
+    """A conversion in percent, rounded as the funnel rounds it."""
+    if not whole:
+        return None
+    return (Decimal(part) * 100 / Decimal(whole)).quantize(Decimal("0.1"), ROUND_HALF_UP)
+
+
+def _funnel_scope(teams: list) -> pipeline_selectors.Scope:
+    """The narrowest funnel scope holding every given team: one of them when it holds the
+    others, otherwise the whole company."""
+    root = min(teams, key=lambda team: len(team.path))
+    if all(team.path.startswith(root.path) for team in teams):
+        return pipeline_selectors.Scope("team", team=root)
+    return pipeline_selectors.Scope("all")
+
+
+def funnel_gaps_by_user(users, today: dt.date | None = None) -> dict[int, list[dict]]:
+    """Per person, the stages where their conversion over the last quarter is at least
     GAP_POINTS under their team's (the funnel of their team subtree, default pipeline), over
-    at least MIN_GAP_DEALS deals of theirs entering the stage."""
+    at least MIN_GAP_DEALS deals of theirs entering the stage. One funnel serves everyone:
+    the teams' figures are sums of their owners' flows."""
     pipeline = _default_pipeline()
-    if pipeline is None or not user.team_id:
-        return []
+    people = list(
+        User.objects.filter(pk__in=[user.pk for user in users], team__isnull=False)
+        .select_related("team")
+        .order_by()
+    )
+    if pipeline is None or not people:
+        return {}
     start, end = last_quarter(today or _today())
-    scope = pipeline_selectors.Scope("team", team=user.team)
     # The team's figures are compared in aggregate only, whoever looks at the person.
     funnel = pipeline_selectors.funnel(
-        viewer=None, pipeline=pipeline, start=start, end=end, scope=scope
+        viewer=None,
+        pipeline=pipeline,
+        start=start,
+        end=end,
+        scope=_funnel_scope([person.team for person in people]),
     )
-    mine = next((rep for rep in funnel["reps"] if rep["user"] == user.pk), None)
-    if mine is None:
-        return []
+    owners = {rep["user"]: rep for rep in funnel["reps"]}
+    owner_paths = dict(
+        User.objects.filter(pk__in=list(owners), team__isnull=False).values_list("pk", "team__path")
+    )
+    team_flows: dict[str, dict] = {}
+    for path in {person.team.path for person in people}:
+        sums = defaultdict(lambda: [0, 0])
+        for owner_id, owner_path in owner_paths.items():
+            if owner_path.startswith(path):
+                for row in owners[owner_id]["stages"]:
+                    sums[row["stage"]][0] += row["entered"]
+                    sums[row["stage"]][1] += row["advanced"]
+        team_flows[path] = {
+            stage: _share(advanced, entered) for stage, (entered, advanced) in sums.items()
+        }
+
     stages = [stage for stage in pipeline_selectors.stages_of(pipeline) if not stage.is_lost]
     following = {stage.pk: stages[index + 1] for index, stage in enumerate(stages[:-1])}
-    team = {row["stage"]: row["conversion"] for row in funnel["stages"]}
     by_id = {stage.pk: stage for stage in stages}
-    gaps = []
-    for row in mine["stages"]:
-        conversion, team_conversion = row["conversion"], team.get(row["stage"])
-        if conversion is None or team_conversion is None or row["entered"] < MIN_GAP_DEALS:
+    result = {}
+    for person in people:
+        mine = owners.get(person.pk)
+        if mine is None:
             continue
-        if conversion > team_conversion - GAP_POINTS or row["stage"] not in following:
-            continue
-        stage = by_id[row["stage"]]
-        gaps.append(
+        team = team_flows[person.team.path]
+        gaps = []
+        for row in mine["stages"]:
+            conversion, team_conversion = row["conversion"], team.get(row["stage"])
+            if conversion is None or team_conversion is None or row["entered"] < MIN_GAP_DEALS:
+                continue
+            if conversion > team_conversion - GAP_POINTS or row["stage"] not in following:
+                continue
+            stage = by_id[row["stage"]]
+            gaps.append(
+                {
+                    "kind": "stage",
+                    "stage": stage.pk,
+                    "reason": _(
+                        "Your %(stage)s to %(next)s conversion is %(mine)s%% against the "
+                        "team's %(team)s%% last quarter."
+                    )
+                    % {
+                        "stage": stage.display_name,
+                        "next": following[stage.pk].display_name,
+                        "mine": _percent_text(conversion),
+                        "team": _percent_text(team_conversion),
+                    },
+                }
+            )
+        result[person.pk] = gaps
+    return result
+
+
+def funnel_gaps(*, user: User, today: dt.date | None = None) -> list[dict]:
+    """The stage gaps of one person (see `funnel_gaps_by_user`)."""
+    return funnel_gaps_by_user([user], today).get(user.pk, [])
+
+
+def review_gaps_by_user(users) -> dict[int, list[dict]]:
+    """Per person, the criteria scored LOW_CRITERION_LEVEL or less in their latest review."""
+    latest = (
+        Review.objects.filter(reviewee_id=OuterRef("reviewee_id"), status__in=CLOSED_REVIEW)
+        .order_by("-cycle__end", "-submitted_at", "-id")
+        .values("pk")[:1]
+    )
+    reviews = Review.objects.filter(
+        reviewee_id__in=[user.pk for user in users],
+        status__in=CLOSED_REVIEW,
+        pk=Subquery(latest),
+    ).select_related("cycle")
+    labels = dict(CriterionKind.choices)
+    result = {}
+    for review in reviews:
+        result[review.reviewee_id] = [
             {
-                "kind": "stage",
-                "stage": stage.pk,
-                "reason": _(
-                    "Your %(stage)s to %(next)s conversion is %(mine)s%% against the "
-                    "team's %(team)s%% last quarter."
-                )
-                % {
-                    "stage": stage.display_name,
-                    "next": following[stage.pk].display_name,
-                    "mine": _percent_text(conversion),
-                    "team": _percent_text(team_conversion),
-                },
+                "kind": "criterion",
+                "criterion": kind,
+                "reason": _("Your review “%(cycle)s” scored %(criterion)s %(level)d of 5.")
+                % {"cycle": review.cycle.name, "criterion": labels[kind], "level": level},
             }
-        )
-    return gaps
+            for kind, level in sorted(review.criteria_scores.items())
+            if kind in labels and isinstance(level, int) and level <= LOW_CRITERION_LEVEL
+        ]
+    return result
 
 
 def review_gaps(*, user: User) -> list[dict]:
-    """The criteria scored LOW_CRITERION_LEVEL or less in the person's latest review."""
-    review = (
-        Review.objects.filter(reviewee_id=user.pk, status__in=CLOSED_REVIEW)
-        .select_related("cycle")
-        .order_by("-cycle__end", "-submitted_at", "-id")
-        .first()
-    )
-    if review is None:
-        return []
-    labels = dict(CriterionKind.choices)
-    gaps = []
-    for kind, level in sorted(review.criteria_scores.items()):
-        if kind in labels and isinstance(level, int) and level <= LOW_CRITERION_LEVEL:
-            gaps.append(
-                {
-                    "kind": "criterion",
-                    "criterion": kind,
-                    "reason": _("Your review “%(cycle)s” scored %(criterion)s %(level)d of 5.")
-                    % {"cycle": review.cycle.name, "criterion": labels[kind], "level": level},
-                }
-            )
-    return gaps
+    """The review gaps of one person (see `review_gaps_by_user`)."""
+    return review_gaps_by_user([user]).get(user.pk, [])
 
 
-def recommendations(*, user: User, today: dt.date | None = None) -> list[dict]:
-    """Courses tagged for the person's gaps, with the reasons; courses they have completed
-    are left out, and an open enrollment is shown with the course."""
-    gaps = funnel_gaps(user=user, today=today) + review_gaps(user=user)
-    if not gaps:
-        return []
-    stage_ids = {gap["stage"] for gap in gaps if gap["kind"] == "stage"}
-    criteria = {gap["criterion"] for gap in gaps if gap["kind"] == "criterion"}
-    completed = Enrollment.objects.filter(
-        user_id=user.pk, status=Enrollment.Status.COMPLETED
-    ).values("course_id")
-    courses = (
+def recommendations_by_user(users, today: dt.date | None = None) -> dict[int, list[dict]]:
+    """Per person, the courses tagged for their gaps, with the reasons; courses they have
+    completed are left out, and an open enrollment is shown with the course. A fixed number
+    of queries, however many people."""
+    users = list(users)
+    stage_gaps = funnel_gaps_by_user(users, today)
+    criterion_gaps = review_gaps_by_user(users)
+    gaps = {
+        user.pk: stage_gaps.get(user.pk, []) + criterion_gaps.get(user.pk, []) for user in users
+    }
+    result: dict[int, list[dict]] = {user.pk: [] for user in users}
+    wanted = [pk for pk, rows in gaps.items() if rows]
+    if not wanted:
+        return result
+    every_gap = [gap for pk in wanted for gap in gaps[pk]]
+    stage_ids = {gap["stage"] for gap in every_gap if gap["kind"] == "stage"}
+    criteria = {gap["criterion"] for gap in every_gap if gap["kind"] == "criterion"}
+    courses = list(
         Course.objects.filter(is_active=True)
         .filter(Q(stages__in=stage_ids) | Q(criteria__criterion__in=criteria))
-        .exclude(pk__in=completed)
         .distinct()
         .prefetch_related("stages", "criteria")
         .order_by("category", "title")
     )
-    open_enrollments = {
-        row.course_id: row for row in Enrollment.objects.filter(user_id=user.pk).open()
-    }
-    result = []
-    for course in courses:
-        course_stages = {stage.pk for stage in course.stages.all()}
-        course_criteria = {row.criterion for row in course.criteria.all()}
-        reasons = [
-            gap["reason"]
-            for gap in gaps
-            if (gap["kind"] == "stage" and gap["stage"] in course_stages)
-            or (gap["kind"] == "criterion" and gap["criterion"] in course_criteria)
-        ]
-        result.append(
-            {"course": course, "reasons": reasons, "enrollment": open_enrollments.get(course.pk)}
+    completed, open_enrollments = set(), {}
+    for enrollment in Enrollment.objects.filter(
+        user_id__in=wanted, course__in=[course.pk for course in courses]
+    ):
+        key = (enrollment.user_id, enrollment.course_id)
+        if enrollment.status == Enrollment.Status.COMPLETED:
+            completed.add(key)
+        else:
+            open_enrollments[key] = enrollment
+    tags = {
+        course.pk: (
+            {stage.pk for stage in course.stages.all()},
+            {row.criterion for row in course.criteria.all()},
         )
+        for course in courses
+    }
+    for pk in wanted:
+        for course in courses:
+            if (pk, course.pk) in completed:
+                continue
+            course_stages, course_criteria = tags[course.pk]
+            reasons = [
+                gap["reason"]
+                for gap in gaps[pk]
+                if (gap["kind"] == "stage" and gap["stage"] in course_stages)
+                or (gap["kind"] == "criterion" and gap["criterion"] in course_criteria)
+            ]
+            if reasons:
+                result[pk].append(
+                    {
+                        "course": course,
+                        "reasons": reasons,
+                        "enrollment": open_enrollments.get((pk, course.pk)),
+                    }
+                )
     return result
+
+
+def recommendations(*, user: User, today: dt.date | None = None) -> list[dict]:
+    """The recommended courses of one person (see `recommendations_by_user`)."""
+    return recommendations_by_user([user], today)[user.pk]
 
 
 # Mentoring and development plans

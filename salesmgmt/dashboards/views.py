@@ -28,6 +28,7 @@ REP_ROWS = 50
 COURSE_ROWS = 5
 PACE_ROWS = 15
 LEADERBOARD_ROWS = 10
+TRAINING_ROWS = 10
 
 
 def _default_pipeline() -> Pipeline | None:
@@ -139,6 +140,31 @@ def _people_by_pace(viewer, scope, period: dict) -> list[dict]:
     )
 
 
+def _training_rows(viewer, scope) -> list[dict]:
+    """The courses recommended to the people of a team scope, one row per person and course,
+    with an "Assign" button for the people the viewer manages."""
+    if scope.kind not in ("team", "all"):
+        return []
+    people = list(
+        pipeline_selectors.scope_users(viewer=viewer, scope=scope)
+        .filter(is_active=True, role__in=(Role.REP, Role.SUPERVISOR))
+        .select_related("team")
+        .order_by("team__path", "username")
+    )
+    recommended = training_selectors.recommendations_by_user(people)
+    assignable = set(
+        training_selectors.assignable_people(viewer)
+        .filter(pk__in=[person.pk for person in people])
+        .values_list("pk", flat=True)
+    )
+    rows = [
+        {**row, "person": person, "can_assign": person.pk in assignable}
+        for person in people
+        for row in recommended[person.pk]
+    ]
+    return rows[: TRAINING_ROWS + 1]
+
+
 def _period(data: dict, today) -> dict:
     """The funnel's date range and the forecast's month or quarter for the picked period; a
     custom range is forecast for the month holding its last day."""
@@ -191,6 +217,7 @@ def manager(request):
         **forecast_arguments, on=period["forecast_on"]
     )
     pace_rows = _people_by_pace(viewer, scope, period)
+    training_rows = _training_rows(viewer, scope)
     leaderboard = performance_selectors.leaderboard(
         viewer=viewer,
         metric=Metric.REVENUE,
@@ -262,6 +289,9 @@ def manager(request):
         "pace_rows": pace_rows[:PACE_ROWS],
         "behind_count": sum(1 for row in pace_rows if row["behind"]),
         "leaderboard_rows": leaderboard["rows"][:LEADERBOARD_ROWS],
+        "training_rows": training_rows[:TRAINING_ROWS],
+        "training_more": len(training_rows) > TRAINING_ROWS,
+        "training_team_url": reverse("training:team"),
         "targets_url": reverse("performance:target_list"),
         "leaderboard_url": reverse("performance:leaderboard"),
         "rep_rows": panels.rep_rows(comparison, funnel) if comparison else [],
