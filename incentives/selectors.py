@@ -566,6 +566,14 @@ def kudos_list(*, viewer: User) -> QuerySet:
     return Kudos.objects.visible_to(viewer).select_related("sender", "recipient", "recipient__team")
 
 
+def person_recognition(*, viewer: User, person: User, limit: int = 10) -> dict:
+    """On a person's page: their latest awards and the latest kudos they received."""
+    return {
+        "awards": list(award_list(viewer=viewer).filter(user=person)[:limit]),
+        "kudos": list(kudos_list(viewer=viewer).filter(recipient=person)[:limit]),
+    }
+
+
 def recognition_wall(*, viewer: User, limit: int = 30) -> dict:
     """The latest awards and the kudos on the viewer's team wall."""
     return {

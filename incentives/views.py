@@ -9,6 +9,7 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -229,6 +230,27 @@ def payroll(request):
 # Recognition
 
 
+def _next_url(request) -> str | None:
+    """Where a form sent from another page (a person's page) returns to, when it is ours."""
+    next_url = request.POST.get("next")
+    if next_url and url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return next_url
+    return None
+
+
+def person_recognition_panel(request, person) -> dict:
+    """On a person's page: their awards and the latest kudos they received, and a form to
+    praise them for anyone else."""
+    can_praise = person.pk != request.user.pk and person.is_active
+    return {
+        "template": "incentives/partials/_person_recognition_panel.html",
+        **selectors.person_recognition(viewer=request.user, person=person),
+        "kudos_form": KudosForm(viewer=request.user) if can_praise else None,
+    }
+
+
 @login_required
 def recognition(request):
     """The recognition wall: latest awards and the team's kudos, with forms to praise a
@@ -244,7 +266,7 @@ def recognition(request):
                 if kudos_form.is_valid():
                     services.kudos_give(by=request.user, **kudos_form.cleaned_data)
                     messages.success(request, _("Kudos sent."))
-                    return redirect("incentives:recognition")
+                    return redirect(_next_url(request) or "incentives:recognition")
             elif action == "award" and manager:
                 award_form = AwardForm(request.POST, viewer=request.user)
                 if award_form.is_valid():

@@ -1,9 +1,11 @@
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import HttpResponseRedirect
+from django.http import HttpRequest, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse, reverse_lazy
 from django.utils import translation
@@ -15,6 +17,18 @@ from teams import selectors, services
 from teams.filtersets import UserFilterSet
 from teams.forms import LanguageForm, ProfileForm, ServicePasswordChangeForm
 from teams.models import User
+
+# Apps above teams add panels to the person page (incentives: awards and kudos). Each
+# callable gets the request and the visible person and returns the panel's context with
+# its "template", or None.
+PersonPanel = Callable[[HttpRequest, User], dict | None]
+_person_panels: list[PersonPanel] = []
+
+
+def register_person_panel(func: PersonPanel) -> PersonPanel:
+    if func not in _person_panels:
+        _person_panels.append(func)
+    return func
 
 
 class LoginView(auth_views.LoginView):
@@ -102,6 +116,9 @@ def person(request, pk):
             "manager_visible": manager is not None
             and selectors.user_can_see(request.user, manager),
             "reports": selectors.direct_reports(person).visible_to(request.user),
+            "panels": [
+                panel for panel in (func(request, person) for func in _person_panels) if panel
+            ],
         },
     )
 
