@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
 
-from django.utils.translation import gettext as _
+from django.utils import translation
 
 from incentives.models import (
     Basis,
@@ -29,6 +29,18 @@ from incentives.models import (
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
+
+_translated: dict[tuple[str | None, str], str] = {}
+
+
+def _(message: str) -> str:
+    """gettext, remembered per language: a statement run writes the same few texts on tens
+    of thousands of lines."""
+    key = (translation.get_language(), message)
+    text = _translated.get(key)
+    if text is None:
+        text = _translated[key] = translation.gettext(message)
+    return text
 
 
 def cents(value: Decimal) -> Decimal:

@@ -379,42 +379,51 @@ class LineChanges:
         self,
         statement: Statement,
         drafts: list[LineDraft],
-        existing: dict[str, StatementLine],
+        existing: dict[str, tuple[int, tuple]],
         disputed: set[int],
     ) -> None:
         """Lines are matched by source, so a line that stays keeps its id (disputes point at
-        it). A vanished line that was disputed stays, at zero."""
+        it). A vanished line that was disputed stays, at zero. `existing` holds each current
+        line's id and LINE_FIELDS values by source: rows, not models, as most lines stay."""
         existing = dict(existing)
         for position, draft in enumerate(drafts):
-            values = {
-                "kind": draft.kind,
-                "deal_id": draft.deal_id,
-                "rule_id": draft.rule_id,
-                "bonus_rule_id": draft.bonus_rule_id,
-                "corrects_id": draft.corrects_id,
-                "basis": None if draft.basis is None else cents(draft.basis),
-                "rate": draft.rate,
-                "amount": cents(draft.amount),
-                "explanation": draft.explanation[:300],
-                "position": position,
-            }
+            values = (
+                draft.kind,
+                draft.deal_id,
+                draft.rule_id,
+                draft.bonus_rule_id,
+                draft.corrects_id,
+                None if draft.basis is None else cents(draft.basis),
+                draft.rate,
+                cents(draft.amount),
+                draft.explanation[:300],
+                position,
+            )
             line = existing.pop(draft.source_key, None)
             if line is None:
                 self.create.append(
-                    StatementLine(statement=statement, source_key=draft.source_key, **values)
+                    StatementLine(
+                        statement=statement,
+                        source_key=draft.source_key,
+                        **dict(zip(LINE_FIELDS, values, strict=True)),
+                    )
                 )
-            elif any(getattr(line, name) != value for name, value in values.items()):
-                for name, value in values.items():
-                    setattr(line, name, value)
-                self.update.append(line)
-        for line in existing.values():
-            if line.pk not in disputed:
-                self.delete.append(line.pk)
-            elif line.amount:
-                line.amount = ZERO
-                line.explanation = (_("No longer due: %(line)s") % {"line": line.explanation})[:300]
-                line.position = len(drafts)
-                self.update.append(line)
+            elif line[1] != values:
+                self.update.append(
+                    StatementLine(pk=line[0], **dict(zip(LINE_FIELDS, values, strict=True)))
+                )
+        for pk, values in existing.values():
+            if pk not in disputed:
+                self.delete.append(pk)
+                continue
+            row = dict(zip(LINE_FIELDS, values, strict=True))
+            if row["amount"]:
+                row["amount"] = ZERO
+                row["explanation"] = (_("No longer due: %(line)s") % {"line": row["explanation"]})[
+                    :300
+                ]
+                row["position"] = len(drafts)
+                self.update.append(StatementLine(pk=pk, **row))
 
     def apply(self) -> None:
         if self.delete:
@@ -425,11 +434,17 @@ class LineChanges:
             StatementLine.objects.bulk_create(self.create, batch_size=2000)
 
 
-def _existing_lines(statements) -> tuple[dict[int, dict[str, StatementLine]], set[int]]:
-    """The current lines of draft statements by statement and source, and which are disputed."""
-    lines: dict[int, dict[str, StatementLine]] = defaultdict(dict)
-    for line in StatementLine.objects.filter(statement__in=statements):
-        lines[line.statement_id][line.source_key] = line
+def _existing_lines(
+    statements,
+) -> tuple[dict[int, dict[str, tuple[int, tuple]]], set[int]]:
+    """The current lines of draft statements by statement and source (their id and
+    LINE_FIELDS values), and which are disputed."""
+    lines: dict[int, dict[str, tuple[int, tuple]]] = defaultdict(dict)
+    rows = StatementLine.objects.filter(statement__in=statements).values_list(
+        "pk", "statement_id", "source_key", *LINE_FIELDS
+    )
+    for pk, statement_id, source_key, *values in rows:
+        lines[statement_id][source_key] = (pk, tuple(values))
     disputed = set(
         Dispute.objects.filter(line__statement__in=statements).values_list("line_id", flat=True)
     )
