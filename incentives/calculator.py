@@ -11,6 +11,7 @@ and the base rate pays.
 """
 
 import datetime as dt
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from functools import cached_property
@@ -30,16 +31,20 @@ ZERO = Decimal("0")
 CENT = Decimal("0.01")
 HUNDRED = Decimal("100")
 
-_translated: dict[tuple[str | None, str], str] = {}
+# Texts already translated, per language; while period_lines runs, the current language's.
+_translated: dict[str | None, dict[str, str]] = {}
+_texts: ContextVar[dict[str, str] | None] = ContextVar("statement_texts", default=None)
 
 
 def _(message: str) -> str:
-    """gettext, remembered per language: a statement run writes the same few texts on tens
-    of thousands of lines."""
-    key = (translation.get_language(), message)
-    text = _translated.get(key)
+    """gettext, remembered per language during period_lines: a statement run writes the
+    same few texts on tens of thousands of lines."""
+    texts = _texts.get()
+    if texts is None:
+        return translation.gettext(message)
+    text = texts.get(message)
     if text is None:
-        text = _translated[key] = translation.gettext(message)
+        text = texts[message] = translation.gettext(message)
     return text
 
 
@@ -530,7 +535,11 @@ def period_lines(
     rules: list[RuleSpec], bonuses: list[BonusSpec], inputs: PeriodInputs
 ) -> list[LineDraft]:
     """The commission and bonus lines of one period."""
-    lines = commission_lines(rules, inputs)
-    for bonus in bonuses:
-        lines.extend(BONUS_LINES[bonus.kind](bonus, inputs))
+    token = _texts.set(_translated.setdefault(translation.get_language(), {}))
+    try:
+        lines = commission_lines(rules, inputs)
+        for bonus in bonuses:
+            lines.extend(BONUS_LINES[bonus.kind](bonus, inputs))
+    finally:
+        _texts.reset(token)
     return lines
