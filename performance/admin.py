@@ -2,6 +2,7 @@
 
 from django.contrib import admin
 
+from performance import services
 from performance.models import (
     CompanyDayOff,
     Expense,
@@ -15,6 +16,21 @@ from performance.models import (
 )
 
 # Targets, attainment and leaderboards
+
+TARGET_CREATE_FIELDS = (
+    "period_type",
+    "start",
+    "end",
+    "metric",
+    "value",
+    "user",
+    "team",
+    "product_category",
+    "industry",
+    "tier",
+    "parent",
+    "note",
+)
 
 
 @admin.register(Target)
@@ -39,10 +55,33 @@ class TargetAdmin(admin.ModelAdmin):
         ("created_by", "created_at", "updated_at"),
     ]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Once made, only the value and the note change, through the same service as the
+        # planning grid (which marks the value as edited by hand).
+        if obj is None:
+            return self.readonly_fields
+        editable = {"value", "note"}
+        return [field.name for field in Target._meta.fields if field.name not in editable]
+
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        if change:
+            services.target_update(
+                by=request.user, target=obj, value=data["value"], note=data["note"]
+            )
+            return
+        created = services.target_create(
+            by=request.user,
+            **{name: data.get(name) for name in TARGET_CREATE_FIELDS if name in data},
+        )
+        obj.pk = created.pk
+
+    def delete_model(self, request, obj):
+        services.target_delete(by=request.user, target=obj)
+
+    def delete_queryset(self, request, queryset):
+        for target in queryset:
+            services.target_delete(by=request.user, target=target)
 
 
 @admin.register(CompanyDayOff)
