@@ -1,11 +1,13 @@
 """Browser pages of the performance app: thin views over performance.selectors and
 performance.services (DESIGN.md §3, §11.6)."""
 
+from collections.abc import Callable
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -32,7 +34,14 @@ from performance.forms import (
     TargetGridForm,
     review_cycle_teams,
 )
-from performance.models import Metric, PeriodType, RaterKind, Review, ReviewCycle
+from performance.models import (
+    ImprovementPlan,
+    Metric,
+    PeriodType,
+    RaterKind,
+    Review,
+    ReviewCycle,
+)
 
 PAGE_SIZE = 50
 
@@ -521,6 +530,19 @@ def plan_create(request):
     return render(request, "performance/plan_form.html", {"form": form, "review": review})
 
 
+# Apps above performance add panels to the improvement plan page (training: the courses
+# recommended for the person's gaps). Each callable gets the request and the visible plan
+# and returns the panel's context with its "template", or None.
+PlanPanel = Callable[[HttpRequest, ImprovementPlan], dict | None]
+_plan_panels: list[PlanPanel] = []
+
+
+def register_plan_panel(func: PlanPanel) -> PlanPanel:
+    if func not in _plan_panels:
+        _plan_panels.append(func)
+    return func
+
+
 def _plan_context(request, plan, **forms):
     can_manage = services.can_manage_plan(request.user, plan)
     is_person = request.user.pk == plan.person_id
@@ -529,6 +551,7 @@ def _plan_context(request, plan, **forms):
         "can_manage": can_manage,
         "can_check_in": can_manage or is_person,
         "today": periods.today(),
+        "panels": [panel for panel in (func(request, plan) for func in _plan_panels) if panel],
     }
     if can_manage:
         context["action_form"] = forms.get("action_form") or ImprovementActionForm(

@@ -16,6 +16,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from performance import services as performance_services
 from pipeline import selectors as pipeline_selectors
 from teams.models import User
 from teams.selectors import is_manager
@@ -298,7 +299,25 @@ def plan_course(request, user_pk):
         for errors in form.errors.values():
             for text in errors:
                 messages.error(request, text)
-    return redirect(f"{reverse('training:recommendations')}?user={person.pk}")
+    return _back(request, f"{reverse('training:recommendations')}?user={person.pk}")
+
+
+# A course added to an improvement plan from its page is due in four weeks by default.
+PLAN_COURSE_DAYS = 28
+
+
+def plan_recommendations_panel(request, plan) -> dict | None:
+    """On an improvement plan's page: the courses recommended for the person's gaps, which
+    the plan's manager adds to the plan in one click."""
+    if plan.status not in (plan.Status.DRAFT, plan.Status.ACTIVE):
+        return None
+    return {
+        "template": "training/partials/_plan_recommendations_panel.html",
+        "plan": plan,
+        "rows": selectors.recommendations(user=plan.person),
+        "can_add": performance_services.can_manage_plan(request.user, plan),
+        "due": timezone.localdate() + dt.timedelta(days=PLAN_COURSE_DAYS),
+    }
 
 
 # Promotion readiness

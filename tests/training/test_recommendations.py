@@ -8,7 +8,8 @@ import pytest
 from django.utils import timezone
 from django.utils.translation import override
 
-from performance.models import CriterionKind, Review
+from performance import services as performance_services
+from performance.models import CriterionKind, ImprovementPlan, Review
 from tests.performance.reviews import open_cycle
 from tests.pipeline.test_reports import at, move, new_deal
 from tests.training.factories import CourseFactory
@@ -132,3 +133,43 @@ def test_the_report_endpoint_and_a_managers_one_click_assign(
     assert not Enrollment.objects.filter(user=org.rep_a).exists()
     mine = client_for(org.rep_b).get("/training/", HTTP_ACCEPT_LANGUAGE="en")
     assert b"Running a demo" in mine.content
+
+
+def test_the_improvement_plan_page_lists_recommendations_to_add_in_one_click(
+    org, stages, funnel_gap, client_for
+):
+    demo_course = CourseFactory(title="Running a demo", stages=[stages["D"]])
+    today = timezone.localdate()
+    plan = performance_services.plan_create(
+        by=org.east_mgr,
+        person=org.rep_b,
+        goals="Convert more demos",
+        start=today,
+        end=today + dt.timedelta(days=60),
+        status=ImprovementPlan.Status.ACTIVE,
+    )
+    url = f"/improvement-plans/{plan.pk}/"
+    manager = client_for(org.east_mgr)
+
+    html = manager.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    panel = html[html.index('class="card plan-recommendations-panel"') :]
+    assert "Running a demo" in panel and "conversion is 20% against the team" in panel
+    assert "Add to the plan" in panel
+    # The person reads the recommendations but adds nothing to their own plan.
+    own = client_for(org.rep_b).get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Running a demo" in own and "Add to the plan" not in own
+
+    response = manager.post(
+        f"/training/recommendations/{org.rep_b.pk}/plan/",
+        {
+            "plan": plan.pk,
+            "course": demo_course.pk,
+            "due": (today + dt.timedelta(days=28)).isoformat(),
+            "next": url,
+        },
+    )
+
+    assert response.status_code == 302 and response["Location"] == url
+    enrollment = Enrollment.objects.get(user=org.rep_b, course=demo_course)
+    assert enrollment.plan == plan
+    assert plan.actions.filter(description__contains="Running a demo").exists()
