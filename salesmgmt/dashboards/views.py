@@ -26,6 +26,7 @@ STALE_ROWS = 15
 OVER_SLA_ROWS = 10
 REP_ROWS = 50
 COURSE_ROWS = 5
+ESTIMATE_ROWS = 3
 PACE_ROWS = 15
 LEADERBOARD_ROWS = 10
 TRAINING_ROWS = 10
@@ -113,7 +114,21 @@ def home(request):
         **_my_money_cards(user),
         **_my_training_cards(user),
     }
+    context["estimates"] = _closing_estimates(
+        user, [item["deal"] for item in context.get("closing", [])]
+    )
     return render(request, "dashboards/home.html", context)
+
+
+def _closing_estimates(user, deals) -> list[dict]:
+    """What the largest of my deals closing this month would each pay me if won, given my
+    plan and what I have won so far (each estimate reads the plan and period afresh, so only
+    a few are shown)."""
+    largest = sorted(
+        (deal for deal in deals if deal.amount is not None), key=lambda deal: -deal.amount
+    )[:ESTIMATE_ROWS]
+    estimates = [incentive_selectors.commission_estimate(deal=deal, user=user) for deal in largest]
+    return [estimate for estimate in estimates if estimate["plan"] and estimate["share"]]
 
 
 def _people_by_pace(viewer, scope, period: dict) -> list[dict]:

@@ -1,4 +1,5 @@
-"""The rep's home: "my deals by stage" of the default pipeline and "closing this month"."""
+"""The rep's home: "my deals by stage", "closing this month", target pace, commission and
+what the largest deals closing this month would pay."""
 
 import re
 from datetime import timedelta
@@ -12,6 +13,7 @@ from incentives.models import Statement
 from performance.models import Target
 from pipeline import selectors
 from salesmgmt.dashboards import views
+from tests.incentives.factories import plan, revenue_target, rule
 from tests.pipeline.test_reports import move, new_deal
 from tests.utils import assert_constant_queries
 
@@ -169,3 +171,26 @@ def test_my_commission_shows_this_periods_statement_and_the_year(org, client_for
 def test_without_a_statement_my_commission_says_so(org, client_for):
     card = section(client_for(org.rep_a).get(URL, **EN).content.decode(), "my-commission")
     assert "No statement for this period yet." in card
+
+
+def test_my_commission_estimates_my_largest_deals_closing_this_month(org, stages, client_for):
+    start, end = selectors.period_bounds("quarter", timezone.localdate())
+    rule(plan(users=[org.rep_a], start=start), base_rate=Decimal("3"))
+    revenue_target("10000000", user=org.rep_a, period=(start, end))
+    today = timezone.localdate()
+    earlier = timezone.now() - timedelta(days=1)
+    amounts = ("100000", "300000", "200000", "50000")
+    deals = [new_deal(org.rep_a, amount, earlier, expected_close=today) for amount in amounts]
+    client = client_for(org.rep_a)
+
+    card = section(client.get(URL, **EN).content.decode(), "my-commission")
+
+    shown = [int(pk) for pk in re.findall(r'<li data-deal="(\d+)"', card)]
+    assert shown == [deals[1].pk, deals[2].pk, deals[0].pk]  # the three largest
+    assert "+9,000.00 CNY" in card  # 300,000 at 3%
+
+    def add(count):
+        for _number in range(count):
+            new_deal(org.rep_a, "1000", earlier, expected_close=today)
+
+    assert_constant_queries(add, lambda: client.get(URL))
