@@ -17,6 +17,9 @@ class Command(BaseCommand):
         parser.add_argument("addrport", nargs="?", default="127.0.0.1:8000")
 
     def handle(self, *args, addrport, **options):
+        # Stopped by SIGTERM (kill, a process manager) as by Ctrl+C: the worker and beat stop
+        # too instead of running on alone.
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
         celery = [sys.executable, "-m", "celery", "-A", "salesmgmt"]
         children = [
             subprocess.Popen([*celery, "worker", "--loglevel=INFO", "--concurrency=2"]),
