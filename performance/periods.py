@@ -102,6 +102,8 @@ def _public_working_days(year: int) -> frozenset[dt.date]:
     try:
         return frozenset(chinese_calendar.get_workdays(first, last, include_weekends=True))
     except NotImplementedError:
+        # chinesecalendar raises this for a year whose holidays the State Council has not
+        # published yet: count Monday to Friday until a release of the library covers it.
         days = (first + dt.timedelta(days=n) for n in range((last - first).days + 1))
         return frozenset(day for day in days if day.weekday() < 5)
 

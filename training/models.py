@@ -324,6 +324,7 @@ class PeopleVisibleQuerySet(models.QuerySet):
     which, given the ids of the people the viewer sees."""
 
     def condition(self, ids) -> Q:
+        # Each subclass names the people fields of its rows (mentor and mentee, say).
         raise NotImplementedError
 
     def visible_to(self, user):

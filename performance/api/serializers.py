@@ -31,15 +31,15 @@ from teams.models import Team, User
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class TargetUserField(serializers.PrimaryKeyRelatedField):
-    """A person the caller may see; any other id is as unknown as a missing one."""
+class VisibleUserField(serializers.PrimaryKeyRelatedField):
+    """An active person the caller may see; any other id is as unknown as a missing one."""
 
     def get_queryset(self):
-        return User.objects.visible_to(self.context["request"].user)
+        return User.objects.visible_to(self.context["request"].user).filter(is_active=True)
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class TargetTeamField(serializers.PrimaryKeyRelatedField):
+class VisibleTeamField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return Team.objects.visible_to(self.context["request"].user)
 
@@ -51,8 +51,8 @@ class VisibleTargetField(serializers.PrimaryKeyRelatedField):
 
 
 class TargetSerializer(serializers.ModelSerializer):
-    user = TargetUserField(required=False, allow_null=True)
-    team = TargetTeamField(required=False, allow_null=True)
+    user = VisibleUserField(required=False, allow_null=True)
+    team = VisibleTeamField(required=False, allow_null=True)
     parent = VisibleTargetField(required=False, allow_null=True)
     scope_name = serializers.CharField(read_only=True)
     period_label = serializers.CharField(read_only=True)
@@ -267,12 +267,6 @@ def _plain(value):
 
 
 @extend_schema_field(OpenApiTypes.INT)
-class VisibleUserField(serializers.PrimaryKeyRelatedField):
-    def get_queryset(self):
-        return User.objects.visible_to(self.context["request"].user).filter(is_active=True)
-
-
-@extend_schema_field(OpenApiTypes.INT)
 class VisibleReviewField(serializers.PrimaryKeyRelatedField):
     def get_queryset(self):
         return Review.objects.visible_to(self.context["request"].user)
@@ -302,7 +296,7 @@ class ReviewCycleSerializer(serializers.ModelSerializer):
     """A cycle with its template. Leave out `kpis` and `criteria` for the default template;
     all the weights together must add up to 100."""
 
-    team = TargetTeamField()
+    team = VisibleTeamField()
     kpis = ReviewKpiSerializer(many=True, required=False)
     criteria = ReviewCriterionSerializer(many=True, required=False)
     review_count = serializers.IntegerField(read_only=True)
