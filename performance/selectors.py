@@ -20,9 +20,11 @@ started has no pace.
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.core import signing
+from django.db import connection
 from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -626,11 +628,92 @@ def forecast_against_target(
 # Planning grid
 
 
+@dataclass(slots=True)
+class GridTarget:
+    """A target as the planning grid shows and edits it."""
+
+    pk: int
+    parent_id: int
+    user_id: int | None
+    team_id: int | None
+    period_type: str
+    start: dt.date
+    end: dt.date
+    value: Decimal
+    hand_edited: bool
+    scope_name: str = ""
+
+    @property
+    def period_label(self) -> str:
+        return periods.period_label(self.period_type, self.start, self.end)
+
+    def __str__(self):
+        return f"{self.scope_name} · {self.period_label}"
+
+
+def _grid_value(field, value) -> Decimal:
+    # PostgreSQL gives a Decimal; SQLite a number, made exact here as the ORM would.
+    if isinstance(value, Decimal):
+        return value
+    return field.to_python(str(value)).quantize(Decimal(1).scaleb(-field.decimal_places))
+
+
+def _grid_reads(parent: Target, child_type: str | None):
+    """The grid's inputs in three hand-written queries, since managers open and save the
+    grid over and over while they plan: the team's people and sub-teams (as
+    services.team_split_members chooses them) and every target below the parent that the
+    grid shows (its children, and the children of its children for the shorter period)."""
+    target_table = Target._meta.db_table
+    value_field = Target._meta.get_field("value")
+    people, sub_teams = [], []
+    with connection.cursor() as cursor:
+        if parent.team_id:
+            cursor.execute(
+                f"SELECT u.id, u.username, u.first_name, u.last_name FROM {User._meta.db_table} u "
+                "WHERE u.team_id = %s AND u.is_active = %s AND u.id <> %s ORDER BY u.username",
+                [parent.team_id, True, parent.team.manager_id or 0],
+            )
+            people = [
+                (pk, str(User(pk=pk, username=username, first_name=first, last_name=last)))
+                for pk, username, first, last in cursor.fetchall()
+            ]
+            cursor.execute(
+                f"SELECT t.id, t.name FROM {Team._meta.db_table} t WHERE t.parent_id = %s "
+                "ORDER BY t.name, t.id",
+                [parent.team_id],
+            )
+            sub_teams = cursor.fetchall()
+        cursor.execute(
+            f'SELECT t.id, t.parent_id, t.user_id, t.team_id, t.period_type, t.start, t."end", '
+            f"t.value, t.hand_edited FROM {target_table} t WHERE t.parent_id = %s OR "
+            f"(t.period_type = %s AND t.parent_id IN "
+            f"(SELECT c.id FROM {target_table} c WHERE c.parent_id = %s))",
+            [parent.pk, child_type or "", parent.pk],
+        )
+        below = [
+            GridTarget(*row[:7], _grid_value(value_field, row[7]), bool(row[8]))
+            for row in cursor.fetchall()
+        ]
+    return people, sub_teams, below
+
+
+def _former_member_names(targets) -> dict[str, str]:
+    """The names of the people and teams that hold a share of a team target but are no
+    longer among its members."""
+    targets = list(targets)
+    users = User.objects.filter(pk__in=[t.user_id for t in targets if t.user_id])
+    teams = Team.objects.filter(pk__in=[t.team_id for t in targets if t.team_id])
+    return {
+        **{services.scope_key(user_id=user.pk): str(user) for user in users},
+        **{services.scope_key(team_id=team.pk): team.name for team in teams},
+    }
+
+
 def planning_grid(*, viewer: User, parent: Target) -> dict:
     """People (rows) by periods (columns) under a target: each row is the parent's share for
     a member or sub-team (or the parent itself, for a person's target), each cell that
     row's target for one shorter period. Row and column sums are compared with the row's
-    target and with the parent's own split over time. Five queries whatever the size."""
+    target and with the parent's own split over time."""
     child_type = periods.SUB_PERIOD.get(parent.period_type)
     columns = (
         [
@@ -640,37 +723,54 @@ def planning_grid(*, viewer: User, parent: Target) -> dict:
         if child_type
         else []
     )
+    people, sub_teams, below = _grid_reads(parent, child_type)
+    children = [t for t in below if t.parent_id == parent.pk]
+    # A child in the parent's own scope splits it over time (the columns); one for the
+    # parent's period in another scope is a member's or sub-team's share (a row).
+    column_targets = {
+        t.start: t
+        for t in children
+        if t.user_id == parent.user_id
+        and t.team_id == parent.team_id
+        and t.period_type != parent.period_type
+    }
     if parent.team_id:
-        people, sub_teams = services.team_split_members(parent.team)
         row_targets = {
             services.scope_key(user_id=t.user_id, team_id=t.team_id): t
-            for t in services.split_children(parent, services.SPLIT_TEAM).select_related(
-                "user", "team"
-            )
+            for t in children
+            if t.period_type == parent.period_type
+            and t.start == parent.start
+            and t.end == parent.end
         }
         scopes = [
-            *((services.scope_key(user_id=p.pk), str(p)) for p in people),
-            *((services.scope_key(team_id=t.pk), t.name) for t in sub_teams),
+            *((services.scope_key(user_id=pk), name) for pk, name in people),
+            *((services.scope_key(team_id=pk), name) for pk, name in sub_teams),
         ]
+        names = dict(scopes)
         # Members who have left still have their targets shown.
-        scopes += [
-            (key, target.scope_name)
-            for key, target in row_targets.items()
-            if key not in {k for k, _n in scopes}
-        ]
+        left = [key for key in row_targets if key not in names]
+        if left:
+            names.update(_former_member_names(row_targets[key] for key in left))
+            scopes += [(key, names[key]) for key in left]
     else:
         row_targets = {services.scope_key(user_id=parent.user_id): parent}
         scopes = [(services.scope_key(user_id=parent.user_id), str(parent.user))]
+        names = dict(scopes)
+    for target in below:
+        target.scope_name = names.get(
+            services.scope_key(user_id=target.user_id, team_id=target.team_id), ""
+        )
+    row_parents = {t.pk: t for t in row_targets.values()}
     cells = defaultdict(dict)
-    if child_type:
-        for cell in Target.objects.filter(
-            parent__in=[t.pk for t in row_targets.values()], period_type=child_type
-        ).select_related("parent", "user", "team"):
-            if cell.user_id == cell.parent.user_id and cell.team_id == cell.parent.team_id:
-                cells[services.scope_key(user_id=cell.user_id, team_id=cell.team_id)][
-                    cell.start
-                ] = cell
-    column_targets = {t.start: t for t in services.split_children(parent, services.SPLIT_TIME)}
+    for cell in below:
+        row = row_parents.get(cell.parent_id)
+        if (
+            row is not None
+            and cell.period_type == child_type
+            and cell.user_id == row.user_id
+            and cell.team_id == row.team_id
+        ):
+            cells[services.scope_key(user_id=cell.user_id, team_id=cell.team_id)][cell.start] = cell
     rows = []
     column_sums = [ZERO] * len(columns)
     for key, name in scopes:

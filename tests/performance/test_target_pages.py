@@ -9,7 +9,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from performance import services
+from performance import selectors, services
 from performance.models import Target
 from tests.factories import RepFactory
 from tests.performance.factories import target, won_deal
@@ -185,3 +185,25 @@ def test_grid_and_lists_queries_do_not_grow(org, client_for):
     assert_constant_queries(add, lambda: client.get(plan_url(team_target)))
     assert_constant_queries(add, lambda: client.get(reverse("performance:target_list")))
     assert_constant_queries(add, lambda: client.get(reverse("performance:leaderboard")))
+
+
+def test_the_grid_shows_members_sub_teams_and_people_who_left(org, client_for):
+    """A region's grid: its own rep and sub-teams as rows (not its manager), each with its
+    monthly cells; a rep who moved away keeps their row and name."""
+    region = target(org.head, team=org.east, period_type="quarter", start=Q2, value=D("9000"))
+    services.target_plan_decompose(by=org.head, target=region, overwrite=True)
+    services.target_decompose(by=org.head, target=region, split="time")
+    type(org.rep_east).objects.filter(pk=org.rep_east.pk).update(team=org.north)
+    grid = selectors.planning_grid(viewer=org.east_mgr, parent=region)
+    assert [row["name"] for row in grid["rows"]] == ["East A", "East B", str(org.rep_east)]
+    assert grid["row_target_total"] == D("9000.00") and grid["difference"] == D("0.00")
+    for row in grid["rows"]:
+        assert len(row["cells"]) == 3 and row["difference"] == 0
+        assert sum(cell.value for cell in row["cells"]) == row["target"].value
+    assert [column["total"] for column in grid["columns"]] == [
+        column["target"].value for column in grid["columns"]
+    ]
+    assert grid["cells_total"] == D("9000.00") and grid["editable"]
+    page = client_for(org.east_mgr).get(plan_url(region), **EN).content.decode()
+    first = grid["rows"][2]["cells"][0]
+    assert f'name="t{first.pk}"' in page and f'value="{first.value}"' in page
