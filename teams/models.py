@@ -99,6 +99,19 @@ class Role(models.TextChoices):
     ADMIN = "admin", _("Admin")
 
 
+def full_name(first_name: str, last_name: str) -> str:
+    # Chinese names are written family name first, with no space.
+    if any("\u4e00" <= char <= "\u9fff" for char in first_name + last_name):
+        return f"{last_name}{first_name}".strip()
+    return f"{first_name} {last_name}".strip()
+
+
+def person_name(username: str, first_name: str, last_name: str) -> str:
+    """How a person is named everywhere: their full name, else their username (for rows
+    read as plain values as well as for users)."""
+    return full_name(first_name, last_name) or username
+
+
 class User(AbstractUser):
     class Language(models.TextChoices):
         ENGLISH = "en", _("English")
@@ -138,13 +151,10 @@ class User(AbstractUser):
         verbose_name_plural = _("users")
 
     def __str__(self):
-        return self.get_full_name() or self.username
+        return person_name(self.username, self.first_name, self.last_name)
 
     def get_full_name(self) -> str:
-        # Chinese names are written family name first, with no space.
-        if any("\u4e00" <= char <= "\u9fff" for char in self.first_name + self.last_name):
-            return f"{self.last_name}{self.first_name}".strip()
-        return super().get_full_name()
+        return full_name(self.first_name, self.last_name)
 
     @property
     def display_name(self) -> str:

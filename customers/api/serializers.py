@@ -89,35 +89,58 @@ class AccountBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "name", "owner", "status"]
 
 
-class AccountListSerializer(TombstoneMixin, serializers.ModelSerializer):
-    """A list row: related records as ids (and the owner's name), never nested lists."""
+class AccountListSerializer(serializers.Serializer):
+    """A list row, from customers.selectors.account_rows: related records as ids (and the
+    owner's name), never nested lists; a soft-deleted row is a tombstone (see
+    TombstoneMixin). Written out by hand, since a list page has many rows."""
 
-    owner_name = serializers.CharField(source="owner.display_name", default=None, read_only=True)
-    tags = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
-    in_pool = serializers.BooleanField(read_only=True)
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    status = serializers.ChoiceField(choices=Account.Status.choices)
+    tier = serializers.ChoiceField(choices=Account.Tier.choices)
+    lead_score = serializers.IntegerField()
+    industry = serializers.IntegerField(allow_null=True)
+    region = serializers.IntegerField(allow_null=True)
+    size_band = serializers.ChoiceField(choices=Account.SizeBand.choices, allow_null=True)
+    source = serializers.ChoiceField(choices=Account.Source.choices)
+    owner = serializers.IntegerField(allow_null=True)
+    owner_name = serializers.CharField(allow_null=True)
+    pool_team = serializers.IntegerField(allow_null=True)
+    in_pool = serializers.BooleanField()
+    tags = serializers.ListField(child=serializers.IntegerField())
+    last_contacted_at = serializers.DateTimeField(allow_null=True)
+    external_id = serializers.CharField(allow_blank=True)
+    updated_at = serializers.DateTimeField()
 
-    class Meta:
-        model = Account
-        fields = [
-            "id",
-            "name",
-            "status",
-            "tier",
-            "lead_score",
-            "industry",
-            "region",
-            "size_band",
-            "source",
-            "owner",
-            "owner_name",
-            "pool_team",
-            "in_pool",
-            "tags",
-            "last_contacted_at",
-            "external_id",
-            "updated_at",
-        ]
-        read_only_fields = fields
+    def to_representation(self, row):
+        moment = self.fields["updated_at"].to_representation
+        if row["deleted_at"] is not None:
+            return {
+                "id": row["id"],
+                "deleted": True,
+                "deleted_at": moment(row["deleted_at"]),
+                "updated_at": moment(row["updated_at"]),
+            }
+        contacted = row["last_contacted_at"]
+        return {
+            "id": row["id"],
+            "name": row["name"],
+            "status": row["status"],
+            "tier": row["tier"],
+            "lead_score": row["lead_score"],
+            "industry": row["industry_id"],
+            "region": row["region_id"],
+            "size_band": row["size_band"],
+            "source": row["source"],
+            "owner": row["owner_id"],
+            "owner_name": row["owner_name"],
+            "pool_team": row["pool_team_id"],
+            "in_pool": row["owner_id"] is None and row["pool_team_id"] is not None,
+            "tags": row["tags"],
+            "last_contacted_at": None if contacted is None else moment(contacted),
+            "external_id": row["external_id"],
+            "updated_at": moment(row["updated_at"]),
+        }
 
 
 class AccountSerializer(serializers.ModelSerializer):

@@ -5,7 +5,7 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import generics, mixins, renderers, serializers, status, viewsets
+from rest_framework import generics, renderers, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -41,7 +41,7 @@ from customers.filtersets import (
     InteractionFilterSet,
 )
 from customers.models import Account, Contact, Industry, Interaction, Region, Tag
-from salesmgmt.core.api import PageFirstPagination
+from salesmgmt.core.api import PageOfKeysPagination
 from salesmgmt.core.permissions import IsAdminRoleOrReadOnly
 
 INCLUDE_DELETED = OpenApiParameter(
@@ -89,13 +89,24 @@ class TombstoneListMixin:
         return self.live_queryset()
 
 
+class AccountRowsListMixin:
+    """An account list: a page of the visible accounts' keys, then their rows read as plain
+    values (customers.selectors.account_rows)."""
+
+    pagination_class = PageOfKeysPagination
+
+    def list(self, request, *args, **kwargs):
+        keys = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
+        rows = AccountListSerializer(selectors.account_rows(keys), many=True).data
+        return self.get_paginated_response(rows)
+
+
 @extend_schema_view(list=extend_schema(parameters=[INCLUDE_DELETED]))
-class AccountViewSet(TombstoneListMixin, viewsets.ModelViewSet):
+class AccountViewSet(AccountRowsListMixin, TombstoneListMixin, viewsets.ModelViewSet):
     """Customer accounts the caller may see. Creating one that looks like an existing
     visible account answers 400 with the `duplicates`, unless `allow_duplicate` is true."""
 
     filterset_class = AccountFilterSet
-    pagination_class = PageFirstPagination
     ordering_fields = [
         "name",
         "status",
@@ -108,18 +119,10 @@ class AccountViewSet(TombstoneListMixin, viewsets.ModelViewSet):
     ordering = ["-updated_at", "-id"]
 
     def live_queryset(self):
-        accounts = selectors.account_list(viewer=self.request.user)
-        if self.action == "list":
-            # A list row names only the owner; industry, region and pool team are ids.
-            return accounts.select_related(None).select_related("owner")
-        return accounts
+        return selectors.account_list(viewer=self.request.user)
 
     def all_rows_queryset(self):
-        return (
-            Account.all_objects.visible_to(self.request.user)
-            .select_related(*selectors.ACCOUNT_ROW_RELATED)
-            .prefetch_related("tags")
-        )
+        return Account.all_objects.visible_to(self.request.user)
 
     def get_serializer_class(self):
         if self.action in ("list", "duplicates"):
@@ -233,8 +236,9 @@ class AccountViewSet(TombstoneListMixin, viewsets.ModelViewSet):
         (same normalized name, phone or company email domain)."""
         query = AccountDuplicateQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        rows = selectors.duplicates_for(viewer=request.user, **query.validated_data)[:20]
-        return Response(AccountListSerializer(rows.prefetch_related("tags"), many=True).data)
+        matches = selectors.duplicates_for(viewer=request.user, **query.validated_data)[:20]
+        rows = selectors.account_rows(list(matches.values_list("pk", flat=True)))
+        return Response(AccountListSerializer(rows, many=True).data)
 
     @extend_schema(responses=ScoreSerializer)
     @action(detail=True, methods=["get"])
@@ -315,7 +319,7 @@ class AccountViewSet(TombstoneListMixin, viewsets.ModelViewSet):
         return sorted(ids)
 
 
-class PoolViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
+class PoolViewSet(AccountRowsListMixin, viewsets.GenericViewSet):
     """Accounts in the public pools the caller may see and claim
     (claim with POST /accounts/{id}/claim/)."""
 

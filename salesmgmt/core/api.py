@@ -10,17 +10,13 @@ class StandardPagination(pagination.PageNumberPagination):
     max_page_size = 500
 
 
-class PageFirstPagination(StandardPagination):
-    """Pages over the primary keys first, with the list's filters and ordering (an
-    index-only scan where an index covers them), then loads only the rows of the page with
-    their related objects: a deep page no longer reads and sorts every matching row."""
+class PageOfKeysPagination(StandardPagination):
+    """Pages over the primary keys only, with the list's filters and ordering (an
+    index-only scan where an index covers them), and returns the page's keys in order; the
+    view then loads those rows by key, so a deep page never reads or sorts whole rows."""
 
     def paginate_queryset(self, queryset, request, view=None):
-        ids = super().paginate_queryset(queryset.values_list("pk", flat=True), request, view)
-        if ids is None:
-            return None
-        rows = {row.pk: row for row in queryset.order_by().filter(pk__in=ids)}
-        return [rows[pk] for pk in ids if pk in rows]
+        return super().paginate_queryset(queryset.values_list("pk", flat=True), request, view)
 
 
 def exception_handler(exc, context):

@@ -3,9 +3,10 @@ loads the page's rows in the list's order."""
 
 import pytest
 
+from customers import services
 from customers.filtersets import AccountFilterSet
 from customers.models import Account, Industry
-from tests.customers.factories import AccountFactory
+from tests.customers.factories import AccountFactory, TagFactory
 
 
 def test_choice_filters_do_not_add_distinct(org):
@@ -40,3 +41,40 @@ def test_api_pages_keep_the_list_order(org, token_client, ordering):
     assert [page["count"] for page in pages] == [7, 7, 7]
     assert [row["name"] for page in pages for row in page["results"]] == expected
     assert client.get(f"/api/v1/accounts/?page_size=3&page=4{query}").status_code == 404
+
+
+def test_list_rows_say_what_the_detail_says(org, token_client):
+    """A list row, read as plain values, carries the same figures as the account's detail:
+    tags by name, the owner's name (Chinese family name first), pool accounts and, with
+    include_deleted, tombstones."""
+    org.rep_a.first_name, org.rep_a.last_name = "伟", "张"
+    org.rep_a.save()
+    owned = AccountFactory(name="Owned", owner=org.rep_a, lead_score=64)
+    owned.tags.set([TagFactory(name="zeta"), TagFactory(name="alpha"), TagFactory(name="mid")])
+    pooled = AccountFactory(name="Pooled", owner=None, pool_team=org.east_a)
+    gone = AccountFactory(name="Gone", owner=org.rep_a)
+    services.account_delete(by=org.rep_a, account=gone)
+    client = token_client(org.sup_a)
+
+    rows = {row["id"]: row for row in client.get("/api/v1/accounts/").json()["results"]}
+    assert set(rows) == {owned.pk, pooled.pk}
+    for account in (owned, pooled):
+        detail = client.get(f"/api/v1/accounts/{account.pk}/").json()
+        row = rows[account.pk]
+        assert {key: detail[key] for key in row} == row
+    assert [TagFactory._meta.model.objects.get(pk=pk).name for pk in rows[owned.pk]["tags"]] == [
+        "alpha",
+        "mid",
+        "zeta",
+    ]
+    assert rows[owned.pk]["owner_name"] == "张伟" and not rows[owned.pk]["in_pool"]
+    assert rows[pooled.pk]["owner"] is None and rows[pooled.pk]["in_pool"]
+
+    synced = client.get("/api/v1/accounts/?include_deleted=1").json()["results"]
+    tombstone = next(row for row in synced if row["id"] == gone.pk)
+    assert tombstone["deleted"] is True and set(tombstone) == {
+        "id",
+        "deleted",
+        "deleted_at",
+        "updated_at",
+    }
