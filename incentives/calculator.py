@@ -76,10 +76,12 @@ class Credit:
     product_category_id: int | None = None
     cost: Decimal | None = None
     new_customer: bool = False
+    # Set once here rather than as a cached_property, whose lookup costs more than the sum
+    # over the tens of thousands of credits of a statement run.
+    revenue: Decimal = field(init=False, repr=False, compare=False)
 
-    @cached_property
-    def revenue(self) -> Decimal:
-        return cents(self.amount * self.share / HUNDRED)
+    def __post_init__(self):
+        object.__setattr__(self, "revenue", cents(self.amount * self.share / HUNDRED))
 
     @property
     def margin(self) -> Decimal | None:
@@ -299,7 +301,7 @@ def _zero_line(credit, rule, key, basis, reason) -> LineDraft:
     )
 
 
-def _deal_lines(credit, rule, inputs, position, segments) -> list[LineDraft]:
+def _deal_lines(credit, rule, attainment, position, segments) -> list[LineDraft]:
     key = f"commission:{credit.deal_id}:{rule.id}"
     revenue = credit.revenue
     basis = revenue
@@ -309,7 +311,6 @@ def _deal_lines(credit, rule, inputs, position, segments) -> list[LineDraft]:
             return [_zero_line(credit, rule, key, revenue, _("no cost recorded, margin unknown"))]
         basis = credit.margin
         basis_note = " " + _("(margin)")
-    attainment = inputs.attainment
     if attainment is None or not rule.tiers:
         note = basis_note
         if attainment is None and (rule.tiers or rule.threshold_percent):
@@ -364,12 +365,13 @@ def commission_lines(rules: list[RuleSpec], inputs: PeriodInputs) -> list[LineDr
     ordered: list[LineDraft] = []
     position = ZERO
     segments = {}
+    attainment = inputs.attainment
     for credit in inputs.credits:
         rule = _rule_for(rules, credit.product_category_id)
         if rule is not None:
             if rule.id not in segments and inputs.target:
                 segments[rule.id] = _segments(rule, inputs.target)
-            lines = _deal_lines(credit, rule, inputs, position, segments.get(rule.id, []))
+            lines = _deal_lines(credit, rule, attainment, position, segments.get(rule.id, []))
             by_rule.setdefault(rule.id, []).extend(lines)
             ordered.extend(lines)
         position += credit.revenue
@@ -454,34 +456,45 @@ def _team_bonus(bonus: BonusSpec, inputs: PeriodInputs) -> list[LineDraft]:
 
 
 def _deal_bonuses(bonus: BonusSpec, inputs: PeriodInputs) -> list[LineDraft]:
+    # What does not depend on the deal is worked out once, not on each of thousands of lines.
+    new_customer = bonus.kind == BonusKind.NEW_CUSTOMER
+    large_deal = bonus.kind == BonusKind.LARGE_DEAL
+    amount_text = None if bonus.amount is None else money_text(bonus.amount)
+    if new_customer:
+        template = _("%(deal)s, first won deal of the account: %(amount)s")
+    elif large_deal:
+        minimum = bonus.min_deal_amount
+        minimum_text = money_text(minimum)
+        if bonus.amount is not None:
+            template = _("%(deal)s of %(amount)s, at least %(minimum)s: %(bonus)s")
+        else:
+            rate = bonus.percent
+            rate_text = percent_text(rate)
+            template = _("%(deal)s: %(above)s above %(minimum)s at %(rate)s")
     lines = []
     for credit in inputs.credits:
-        share = credit.share / HUNDRED
-        if bonus.kind == BonusKind.NEW_CUSTOMER and credit.new_customer:
-            amount = cents(bonus.amount * share)
-            text = _("%(deal)s, first won deal of the account: %(amount)s") % {
-                "deal": credit.deal_name,
-                "amount": money_text(bonus.amount),
-            }
-            rate = None
-        elif bonus.kind == BonusKind.LARGE_DEAL and credit.amount >= bonus.min_deal_amount:
-            above = credit.amount - bonus.min_deal_amount
+        if new_customer and credit.new_customer:
+            amount = cents(bonus.amount * credit.share / HUNDRED)
+            text = template % {"deal": credit.deal_name, "amount": amount_text}
+            line_rate = None
+        elif large_deal and credit.amount >= minimum:
             if bonus.amount is not None:
-                amount, rate = cents(bonus.amount * share), None
-                text = _("%(deal)s of %(amount)s, at least %(minimum)s: %(bonus)s") % {
+                amount, line_rate = cents(bonus.amount * credit.share / HUNDRED), None
+                text = template % {
                     "deal": credit.deal_name,
                     "amount": money_text(credit.amount),
-                    "minimum": money_text(bonus.min_deal_amount),
-                    "bonus": money_text(bonus.amount),
+                    "minimum": minimum_text,
+                    "bonus": amount_text,
                 }
             else:
-                rate = bonus.percent
-                amount = cents(cents(above * share) * rate / HUNDRED)
-                text = _("%(deal)s: %(above)s above %(minimum)s at %(rate)s") % {
+                line_rate = rate
+                above = cents((credit.amount - minimum) * credit.share / HUNDRED)
+                amount = cents(above * rate / HUNDRED)
+                text = template % {
                     "deal": credit.deal_name,
-                    "above": money_text(above * share),
-                    "minimum": money_text(bonus.min_deal_amount),
-                    "rate": percent_text(rate),
+                    "above": money_text(above),
+                    "minimum": minimum_text,
+                    "rate": rate_text,
                 }
         else:
             continue
@@ -492,7 +505,7 @@ def _deal_bonuses(bonus: BonusSpec, inputs: PeriodInputs) -> list[LineDraft]:
                 amount,
                 text + credit.share_note,
                 deal_id=credit.deal_id,
-                rate=rate,
+                rate=line_rate,
             )
         )
     return lines
