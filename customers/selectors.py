@@ -209,36 +209,37 @@ class TimelineEntry:
     detail: dict = field(default_factory=dict)
 
 
-TimelineSource = Callable[[User, Account, int], list[TimelineEntry]]
+TimelineSource = Callable[[User, int, int], list[TimelineEntry]]
 _timeline_sources: list[TimelineSource] = []
 
 
 def register_timeline_source(func: TimelineSource) -> TimelineSource:
     """Lets a higher app (the pipeline's deals, say) add its entries to account timelines;
-    the source gets the viewer, the visible account and the limit, and applies visibility
-    to its own records."""
+    the source gets the viewer, the id of an account the viewer sees and the limit, and
+    applies visibility to its own records."""
     if func not in _timeline_sources:
         _timeline_sources.append(func)
     return func
 
 
-def account_timeline(*, viewer: User, account: Account, limit: int = 100) -> list[TimelineEntry]:
+def account_timeline(*, viewer: User, account_id: int, limit: int = 100) -> list[TimelineEntry]:
     """Interactions, follow-ups, events and the registered sources' entries (deals) of a
-    visible account, newest first, in a fixed number of queries whatever its history."""
-    if not Account.objects.visible_to(viewer).filter(pk=account.pk).exists():
+    visible account, newest first, in a fixed number of queries whatever its history; an
+    account out of sight is a 404."""
+    if not Account.objects.visible_to(viewer).filter(pk=account_id).exists():
         raise Http404
     interactions = (
-        Interaction.objects.filter(account=account)
+        Interaction.objects.filter(account_id=account_id)
         .select_related("logged_by", "contact")
         .order_by("-occurred_at", "-id")[:limit]
     )
     followups = (
-        FollowUp.objects.filter(account=account)
+        FollowUp.objects.filter(account_id=account_id)
         .select_related("assignee", "contact")
         .order_by("-due_at", "-id")[:limit]
     )
     events = (
-        AccountEvent.objects.filter(account=account)
+        AccountEvent.objects.filter(account_id=account_id)
         .select_related("actor")
         .order_by("-created_at", "-id")[:limit]
     )
@@ -246,7 +247,7 @@ def account_timeline(*, viewer: User, account: Account, limit: int = 100) -> lis
     entries += [TimelineEntry("follow_up", item.due_at, item) for item in followups]
     entries += [TimelineEntry("event", item.created_at, item) for item in events]
     for source in _timeline_sources:
-        entries += source(viewer, account, limit)
+        entries += source(viewer, account_id, limit)
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries[:limit]
 

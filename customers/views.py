@@ -148,7 +148,7 @@ def _detail_context(request, account, *, interaction_form=None):
         "account": account,
         "contacts": list(account.contacts.all()),
         "score": selectors.score_explain(account=account),
-        "timeline": selectors.account_timeline(viewer=user, account=account),
+        "timeline": selectors.account_timeline(viewer=user, account_id=account.pk),
         "interaction_form": interaction_form or InteractionForm(account=account),
         "can_edit": can_edit,
         "can_release": can_edit and account.owner_id is not None,

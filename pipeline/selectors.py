@@ -149,12 +149,20 @@ DEAL_TIMELINE_LABELS = {
 }
 
 
-def account_deal_timeline(viewer: User, account: Account, limit: int) -> list[TimelineEntry]:
+def account_deal_timeline(viewer: User, account_id: int, limit: int) -> list[TimelineEntry]:
     """The account's deals on its timeline: every creation, move, win, loss and reopening of
-    the deals on it that the viewer sees, newest first, in one query."""
+    the deals on it that the viewer sees, newest first. The visible deals are read first,
+    then their changes by deal id: two plain statements plan far faster than one with the
+    visibility rule inside."""
+    deals = {
+        deal.pk: deal
+        for deal in Deal.objects.visible_to(viewer)
+        .filter(account_id=account_id)
+        .only("pk", "name", "amount")
+    }
     changes = (
-        StageChange.objects.filter(deal__in=Deal.objects.visible_to(viewer).filter(account=account))
-        .select_related("deal", "from_stage", "to_stage", "changed_by")
+        StageChange.objects.filter(deal_id__in=list(deals))
+        .select_related("from_stage", "to_stage", "changed_by")
         .order_by("-changed_at", "-id")[:limit]
     )
     return [
@@ -163,14 +171,14 @@ def account_deal_timeline(viewer: User, account: Account, limit: int) -> list[Ti
             change.changed_at,
             change,
             label=DEAL_TIMELINE_LABELS[change.kind],
-            title=change.deal.name,
+            title=deals[change.deal_id].name,
             url=deal_link(change.deal_id),
             by=change.changed_by,
             detail={
                 "deal": change.deal_id,
                 "from_stage": change.from_stage.name if change.from_stage else "",
                 "to_stage": change.to_stage.name,
-                "amount": change.deal.amount,
+                "amount": deals[change.deal_id].amount,
             },
         )
         for change in changes

@@ -78,3 +78,16 @@ def test_list_rows_say_what_the_detail_says(org, token_client):
         "deleted_at",
         "updated_at",
     }
+
+
+def test_pages_count_once_and_still_answer_last_empty_and_bad_pages(org, token_client):
+    for n in range(5):
+        AccountFactory(name=f"Company {n}", owner=org.rep_a)
+    client = token_client(org.sup_a)
+
+    last = client.get("/api/v1/accounts/?page_size=2&page=last").json()
+    assert last["count"] == 5 and len(last["results"]) == 1 and last["next"] is None
+    empty = client.get("/api/v1/accounts/?q=nothing-like-this").json()
+    assert empty == {"count": 0, "next": None, "previous": None, "results": []}
+    for page in ("9", "0", "x"):
+        assert client.get(f"/api/v1/accounts/?page_size=2&page={page}").status_code == 404

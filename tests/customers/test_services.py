@@ -614,12 +614,12 @@ def test_timeline_merges_interactions_followups_and_events(org):
         next_step="Visit",
         next_step_due=timezone.now() + timedelta(days=3),
     )
-    entries = selectors.account_timeline(viewer=org.rep_a, account=account)
+    entries = selectors.account_timeline(viewer=org.rep_a, account_id=account.pk)
     assert [entry.kind for entry in entries] == ["follow_up", "event", "interaction"]
     from django.http import Http404
 
     with pytest.raises(Http404):
-        selectors.account_timeline(viewer=org.rep_b, account=account)
+        selectors.account_timeline(viewer=org.rep_b, account_id=account.pk)
 
 
 def test_update_keeps_a_lookup_that_was_switched_off_later(org):
