@@ -445,8 +445,15 @@ class StatementLine(models.Model):
     """One amount of a statement, with what produced it. `source_key` names the line's origin
     (a deal and rule, a bonus, a dispute ...) so a rebuild updates lines in place."""
 
+    # Each foreign key is indexed once, by Meta below: the statement and the deal lead the
+    # unique and the deal indexes, the others (mostly empty) are indexed where set. A
+    # statement run writes tens of thousands of lines, and every index costs each of them.
     statement = models.ForeignKey(
-        Statement, verbose_name=_("statement"), on_delete=models.CASCADE, related_name="lines"
+        Statement,
+        verbose_name=_("statement"),
+        on_delete=models.CASCADE,
+        related_name="lines",
+        db_index=False,
     )
     kind = models.CharField(_("kind"), max_length=12, choices=LineKind)
     deal = models.ForeignKey(
@@ -456,6 +463,7 @@ class StatementLine(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="statement_lines",
+        db_index=False,
     )
     rule = models.ForeignKey(
         CommissionRule,
@@ -464,6 +472,7 @@ class StatementLine(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     bonus_rule = models.ForeignKey(
         BonusRule,
@@ -472,6 +481,7 @@ class StatementLine(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        db_index=False,
     )
     corrects = models.ForeignKey(
         Statement,
@@ -479,6 +489,7 @@ class StatementLine(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,
         related_name="corrections",
         help_text=_("For an adjustment or clawback: the frozen statement it corrects."),
     )
@@ -498,7 +509,22 @@ class StatementLine(models.Model):
                 fields=["statement", "source_key"], name="statement_line_unique_source"
             )
         ]
-        indexes = [models.Index(fields=["deal", "statement"], name="statementline_deal_idx")]
+        indexes = [
+            models.Index(fields=["deal", "statement"], name="statementline_deal_idx"),
+            models.Index(
+                fields=["rule"], name="statementline_rule_idx", condition=Q(rule__isnull=False)
+            ),
+            models.Index(
+                fields=["bonus_rule"],
+                name="statementline_bonus_rule_idx",
+                condition=Q(bonus_rule__isnull=False),
+            ),
+            models.Index(
+                fields=["corrects"],
+                name="statementline_corrects_idx",
+                condition=Q(corrects__isnull=False),
+            ),
+        ]
 
     def __str__(self):
         return self.explanation
