@@ -64,7 +64,7 @@ def percent_text(value: Decimal) -> str:
     return f"{text}%"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Credit:
     """A won deal, or the share of one, credited to the person."""
 
@@ -210,7 +210,7 @@ class PeriodInputs:
         return self.revenue * HUNDRED / self.target
 
 
-@dataclass
+@dataclass(slots=True)
 class LineDraft:
     kind: str
     source_key: str
@@ -222,7 +222,6 @@ class LineDraft:
     basis: Decimal | None = None
     rate: Decimal | None = None
     corrects_id: int | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def attainment_text(value: Decimal | None) -> str:
@@ -244,19 +243,25 @@ Segment = tuple[Decimal, Decimal | None, Decimal, str]
 
 def _segments(rule: RuleSpec, target: Decimal) -> list[Segment]:
     """The revenue ranges [low, high) of the rule's tiers in money, with the base rate filling
-    any range no tier covers: (low, high or None, rate, label)."""
+    any range no tier covers: (low, high or None, rate, note). The note, which a marginal
+    line appends to its text, is written here once per period rather than once per line."""
     segments = []
     position = ZERO
+
+    def note(label):
+        return " " + _("(%(tier)s, marginal)") % {"tier": label}
+
     for tier in rule.tiers:
         low = target * tier.from_percent / HUNDRED
         high = None if tier.to_percent is None else target * tier.to_percent / HUNDRED
         if low > position:
-            segments.append((position, low, rule.base_rate, _("base rate")))
-        segments.append((low, high, tier.rate, _("tier %(tier)s") % {"tier": tier.label}))
+            segments.append((position, low, rule.base_rate, note(_("base rate"))))
+        label = _("tier %(tier)s") % {"tier": tier.label}
+        segments.append((low, high, tier.rate, note(label)))
         if high is None:
             return segments
         position = high
-    segments.append((position, None, rule.base_rate, _("base rate")))
+    segments.append((position, None, rule.base_rate, note(_("base rate"))))
     return segments
 
 
@@ -333,18 +338,22 @@ def _deal_lines(credit, rule, attainment, position, segments) -> list[LineDraft]
     lines = []
     end = position + revenue
     slices = []
-    for index, (low, high, rate, label) in enumerate(segments):
+    for index, (low, high, rate, tier_note) in enumerate(segments):
+        if low >= end:
+            break  # the segments are in order: the rest lie above the deal
+        if high is not None and high <= position:
+            continue
         overlap = (end if high is None else min(end, high)) - max(position, low)
         if overlap > 0:
-            slices.append((index, overlap, rate, label))
+            slices.append((index, overlap, rate, tier_note))
     allocated = ZERO
-    for number, (index, overlap, rate, label) in enumerate(slices):
+    for number, (index, overlap, rate, tier_note) in enumerate(slices):
         if number == len(slices) - 1:
             part = basis - allocated
         else:
             part = cents(basis * overlap / revenue) if revenue else ZERO
         allocated += part
-        note = basis_note + " " + _("(%(tier)s, marginal)") % {"tier": label}
+        note = basis_note + tier_note
         lines.append(_rate_line(credit, rule, f"{key}:{index}", part, rate, note))
     return lines
 

@@ -481,8 +481,8 @@ def _existing_lines(
         .order_by()
         .values_list("pk", "statement_id", "source_key", *LINE_FIELDS)
     )
-    for pk, statement_id, source_key, *values in rows:
-        lines[statement_id][source_key] = (pk, tuple(values))
+    for row in rows:
+        lines[row[1]][row[2]] = (row[0], row[3:])
     disputed = set(
         Dispute.objects.filter(line__statement__in=statements).values_list("line_id", flat=True)
     )
