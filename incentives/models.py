@@ -381,6 +381,9 @@ class Statement(TimeStampedModel):
     adjustment_total = models.DecimalField(_("adjustments"), **MONEY, default=ZERO)
     total = models.DecimalField(_("total"), **MONEY, default=ZERO)
     computed_at = models.DateTimeField(_("computed at"), null=True, blank=True)
+    # A fingerprint of the lines as last written from their drafts: a rebuild whose drafts
+    # have the same one neither reads nor compares the lines. Internal, never shown.
+    lines_digest = models.CharField(max_length=32, blank=True, default="", editable=False)
     approved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("approved by"),

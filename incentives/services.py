@@ -14,6 +14,7 @@ clawback) line in the person's next draft statement.
 import csv
 import datetime as dt
 import gc
+import hashlib
 import io
 from collections import defaultdict
 from contextlib import contextmanager
@@ -370,6 +371,34 @@ LINE_FIELDS = (
 )
 
 
+def _line_rows(drafts: list[LineDraft]) -> list[tuple[str, tuple]]:
+    """Each draft as the line it makes: its source and LINE_FIELDS values."""
+    return [
+        (
+            draft.source_key,
+            (
+                str(draft.kind),
+                draft.deal_id,
+                draft.rule_id,
+                draft.bonus_rule_id,
+                draft.corrects_id,
+                None if draft.basis is None else cents(draft.basis),
+                draft.rate,
+                cents(draft.amount),
+                draft.explanation[:300],
+                position,
+            ),
+        )
+        for position, draft in enumerate(drafts)
+    ]
+
+
+def _lines_digest(rows: list[tuple[str, tuple]]) -> str:
+    """The fingerprint of a statement's line rows. Equal rows give the same one; another
+    representation of the same values (8 and 8.000) only costs a full comparison."""
+    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
+
+
 class LineChanges:
     """The line writes that make statements' lines exactly their drafts, gathered over any
     number of statements and applied in a few bulk statements."""
@@ -382,30 +411,20 @@ class LineChanges:
     def plan(
         self,
         statement: Statement,
-        drafts: list[LineDraft],
+        rows: list[tuple[str, tuple]],
         existing: dict[str, tuple[int, tuple]],
         disputed: set[int],
     ) -> None:
         """Lines are matched by source, so a line that stays keeps its id (disputes point at
-        it). A vanished line that was disputed stays, at zero. `existing` holds each current
-        line's id and LINE_FIELDS values by source: rows, not models, as most lines stay."""
+        it). A vanished line that was disputed stays, at zero. `rows` are the drafts'
+        (_line_rows); `existing` holds each current line's id and LINE_FIELDS values by
+        source: rows, not models, as most lines stay. Records the rows' digest on the
+        statement, which the caller saves with the lines."""
         existing = dict(existing)
-        for position, draft in enumerate(drafts):
-            values = (
-                str(draft.kind),
-                draft.deal_id,
-                draft.rule_id,
-                draft.bonus_rule_id,
-                draft.corrects_id,
-                None if draft.basis is None else cents(draft.basis),
-                draft.rate,
-                cents(draft.amount),
-                draft.explanation[:300],
-                position,
-            )
-            line = existing.pop(draft.source_key, None)
+        for source_key, values in rows:
+            line = existing.pop(source_key, None)
             if line is None:
-                self.create.append((statement.pk, draft.source_key, *values))
+                self.create.append((statement.pk, source_key, *values))
             elif line[1] != values:
                 self.update.append(
                     StatementLine(pk=line[0], **dict(zip(LINE_FIELDS, values, strict=True)))
@@ -420,8 +439,9 @@ class LineChanges:
                 row["explanation"] = (_("No longer due: %(line)s") % {"line": row["explanation"]})[
                     :300
                 ]
-                row["position"] = len(drafts)
+                row["position"] = len(rows)
                 self.update.append(StatementLine(pk=pk, **row))
+        statement.lines_digest = _lines_digest(rows)
 
     def apply(self) -> None:
         if self.delete:
@@ -468,12 +488,12 @@ def _copy_lines(rows: list[tuple]) -> None:
         )
 
 
-def _existing_lines(
-    statements,
-) -> tuple[dict[int, dict[str, tuple[int, tuple]]], set[int]]:
-    """The current lines of draft statements by statement and source (their id and
-    LINE_FIELDS values), and which are disputed."""
+def _existing_lines(statements) -> dict[int, dict[str, tuple[int, tuple]]]:
+    """The current lines of draft statements by statement and source: their id and
+    LINE_FIELDS values."""
     lines: dict[int, dict[str, tuple[int, tuple]]] = defaultdict(dict)
+    if not statements:
+        return lines
     # Unordered: the lines' ordering would join their statements and people only to sort
     # tens of thousands of rows that are read into a dict.
     rows = (
@@ -483,10 +503,16 @@ def _existing_lines(
     )
     for row in rows:
         lines[row[1]][row[2]] = (row[0], row[3:])
-    disputed = set(
-        Dispute.objects.filter(line__statement__in=statements).values_list("line_id", flat=True)
+    return lines
+
+
+def _disputed_lines(statements) -> dict[int, int]:
+    """The statements' disputed lines: the statement of each by line id."""
+    return dict(
+        Dispute.objects.filter(line__statement__in=statements).values_list(
+            "line_id", "line__statement_id"
+        )
     )
-    return lines, disputed
 
 
 FIGURES = [
@@ -499,6 +525,7 @@ FIGURES = [
     "bonus_total",
     "adjustment_total",
     "total",
+    "lines_digest",
 ]
 FIGURE_VALUES = ["plan_id", *FIGURES[1:]]
 
@@ -554,9 +581,11 @@ def statement_compute(
             inputs, drafts = None, []
         drafts += _correction_lines(statement, user)
         drafts += _dispute_lines(statement)
-    lines, disputed = _existing_lines([statement])
+    lines = _existing_lines([statement])
     changes = LineChanges()
-    changes.plan(statement, drafts, lines[statement.pk], disputed)
+    changes.plan(
+        statement, _line_rows(drafts), lines[statement.pk], set(_disputed_lines([statement]))
+    )
     changes.apply()
     _fill(statement, plan, inputs, drafts)
     statement.save()
@@ -609,11 +638,13 @@ def statements_compute_many(
     inputs = selectors.bulk_period_inputs(
         users=batch, plans=plans, bonuses=bonuses, start=start, end=end
     )
-    drafts = {}
+    drafts, rows, digests = {}, {}, {}
     for user in batch:
         rules, plan_bonuses = specs.of(plans[user.pk])
         with translation.override(_language(user)):
             drafts[user.pk] = _drafts_to_lines(period_lines(rules, plan_bonuses, inputs[user.pk]))
+        rows[user.pk] = _line_rows(drafts[user.pk])
+        digests[user.pk] = _lines_digest(rows[user.pk])
     with transaction.atomic():
         existing = Statement.objects.select_for_update(of=("self",)).filter(
             user_id__in=ids, start=start, end=end
@@ -624,7 +655,9 @@ def statements_compute_many(
         new = []
         for user in batch:
             if user.pk not in statements:
-                statement = Statement(user=user, start=start, end=end)
+                statement = Statement(
+                    user=user, start=start, end=end, lines_digest=digests[user.pk]
+                )
                 _fill(statement, plans[user.pk], inputs[user.pk], drafts[user.pk])
                 new.append(statement)
         Statement.objects.bulk_create(new, ignore_conflicts=True)
@@ -633,19 +666,36 @@ def statements_compute_many(
             statement.user_id: statement
             for statement in existing.filter(status=Statement.Status.DRAFT)
         }
-        lines, disputed = _existing_lines(list(statements.values()))
+        # Only the lines that may differ from the drafts are read and compared: those of new
+        # statements, of statements whose digest differs, and of statements with a disputed
+        # line (a disputed line stays when it is no longer due).
+        disputed = _disputed_lines(list(statements.values()))
+        with_dispute = set(disputed.values())
+        compared = {
+            user_id
+            for user_id, statement in statements.items()
+            if user_id in digests
+            and (
+                user_id in created
+                or statement.pk in with_dispute
+                or statement.lines_digest != digests[user_id]
+            )
+        }
+        lines = _existing_lines([statements[user_id] for user_id in compared])
+        disputed_ids = set(disputed)
         changes = LineChanges()
         changed = []
         for user in batch:
             statement = statements.get(user.pk)
             if statement is None:
                 continue
-            changes.plan(statement, drafts[user.pk], lines[statement.pk], disputed)
+            before = [getattr(statement, name) for name in FIGURE_VALUES]
+            if user.pk in compared:
+                changes.plan(statement, rows[user.pk], lines[statement.pk], disputed_ids)
             if user.pk not in created:
-                before = [getattr(statement, name) for name in FIGURE_VALUES]
                 _fill(statement, plans[user.pk], inputs[user.pk], drafts[user.pk])
-                if before != [getattr(statement, name) for name in FIGURE_VALUES]:
-                    changed.append(statement)
+            if before != [getattr(statement, name) for name in FIGURE_VALUES]:
+                changed.append(statement)
         changes.apply()
         Statement.objects.bulk_update(changed, FIGURES, batch_size=500)
         Statement.objects.filter(pk__in=[s.pk for s in statements.values()]).update(

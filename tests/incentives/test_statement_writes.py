@@ -155,3 +155,40 @@ def test_rebuild_after_one_deal_changed_rewrites_only_its_lines(org, setup):
     assert len(after[org.rep_a.pk]) == len(before[org.rep_a.pk])
     assert len(after[org.rep_b.pk]) == len(before[org.rep_b.pk]) + 2  # commission, new account
     assert Statement.objects.get(user=org.rep_a).total == D("18000.00")
+
+
+def test_a_rebuild_after_one_person_was_computed_alone_follows_the_deals(org, setup):
+    """Computing one statement alone rewrites its lines; a later bulk rebuild must start from
+    those lines, not from what the previous bulk run wrote."""
+    shared = setup["shared"]
+    run(setup)
+    first = {person.pk: lines_of(person) for person in setup["people"]}
+
+    Deal.objects.filter(pk=shared.pk).update(amount=D("120000"))
+    services.statement_compute(user=org.rep_a, period=Q1)
+    assert lines_of(org.rep_a) != first[org.rep_a.pk]
+    Deal.objects.filter(pk=shared.pk).update(amount=D("100000"))
+    run(setup)
+
+    assert {person.pk: lines_of(person) for person in setup["people"]} == first
+    assert Statement.objects.get(user=org.rep_a).total == D("17800.00")
+
+
+def test_a_disputed_line_no_longer_due_stays_at_zero_through_bulk_rebuilds(org, setup):
+    first = setup["first"]
+    run(setup)
+    line = Statement.objects.get(user=org.rep_a).lines.get(kind="commission", deal=first)
+    services.dispute_raise(by=org.rep_a, line=line, comment="Rate should be 3%")
+
+    Deal.objects.filter(pk=first.pk).update(status="lost", lost_reason="price")
+    run(setup)
+    run(setup)
+
+    kept = Statement.objects.get(user=org.rep_a).lines.get(pk=line.pk)
+    assert kept.amount == D("0.00")
+    assert kept.explanation == f"No longer due: {AWKWARD}: 700,000 at 2%"
+    # The lost deal's bonuses were not disputed: they are gone, and the shared deal is now
+    # the account's first won one: half of 800.
+    bonuses = Statement.objects.get(user=org.rep_a).lines.filter(kind="bonus")
+    assert [(line.deal_id, line.amount) for line in bonuses] == [(setup["shared"].pk, D("400.00"))]
+    assert Statement.objects.get(user=org.rep_a).total == D("1400.00")
