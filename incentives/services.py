@@ -393,10 +393,12 @@ def _line_rows(drafts: list[LineDraft]) -> list[tuple[str, tuple]]:
     ]
 
 
-def _lines_digest(rows: list[tuple[str, tuple]]) -> str:
-    """The fingerprint of a statement's line rows. Equal rows give the same one; another
-    representation of the same values (8 and 8.000) only costs a full comparison."""
-    return hashlib.blake2b(repr(rows).encode(), digest_size=16).hexdigest()
+def _lines_digest(rows: list[tuple[str, tuple]], disputed=()) -> str:
+    """The fingerprint of a statement's line rows and of which of its lines are disputed
+    (a disputed line that is no longer due stays, at zero, only while it is disputed).
+    Equal ones give the same digest; another representation of the same values (8 and
+    8.000) only costs a full comparison."""
+    return hashlib.blake2b(repr((rows, sorted(disputed))).encode(), digest_size=16).hexdigest()
 
 
 class LineChanges:
@@ -418,8 +420,7 @@ class LineChanges:
         """Lines are matched by source, so a line that stays keeps its id (disputes point at
         it). A vanished line that was disputed stays, at zero. `rows` are the drafts'
         (_line_rows); `existing` holds each current line's id and LINE_FIELDS values by
-        source: rows, not models, as most lines stay. Records the rows' digest on the
-        statement, which the caller saves with the lines."""
+        source: rows, not models, as most lines stay."""
         existing = dict(existing)
         for source_key, values in rows:
             line = existing.pop(source_key, None)
@@ -441,7 +442,6 @@ class LineChanges:
                 ]
                 row["position"] = len(rows)
                 self.update.append(StatementLine(pk=pk, **row))
-        statement.lines_digest = _lines_digest(rows)
 
     def apply(self) -> None:
         if self.delete:
@@ -515,6 +515,7 @@ def _disputed_lines(statements) -> dict[int, int]:
     )
 
 
+# What a computation writes on the statement: its figures and its lines' digest.
 FIGURES = [
     "plan",
     "currency",
@@ -581,12 +582,12 @@ def statement_compute(
             inputs, drafts = None, []
         drafts += _correction_lines(statement, user)
         drafts += _dispute_lines(statement)
-    lines = _existing_lines([statement])
+    rows = _line_rows(drafts)
+    disputed = set(_disputed_lines([statement]))
     changes = LineChanges()
-    changes.plan(
-        statement, _line_rows(drafts), lines[statement.pk], set(_disputed_lines([statement]))
-    )
+    changes.plan(statement, rows, _existing_lines([statement])[statement.pk], disputed)
     changes.apply()
+    statement.lines_digest = _lines_digest(rows, disputed)
     _fill(statement, plan, inputs, drafts)
     statement.save()
     return statement
@@ -667,19 +668,19 @@ def statements_compute_many(
             for statement in existing.filter(status=Statement.Status.DRAFT)
         }
         # Only the lines that may differ from the drafts are read and compared: those of new
-        # statements, of statements whose digest differs, and of statements with a disputed
-        # line (a disputed line stays when it is no longer due).
+        # statements and of statements whose digest differs.
         disputed = _disputed_lines(list(statements.values()))
-        with_dispute = set(disputed.values())
+        disputed_of = defaultdict(list)
+        for line_id, statement_id in disputed.items():
+            disputed_of[statement_id].append(line_id)
+        for user_id, statement in statements.items():
+            if statement.pk in disputed_of and user_id in digests:
+                digests[user_id] = _lines_digest(rows[user_id], disputed_of[statement.pk])
         compared = {
             user_id
             for user_id, statement in statements.items()
             if user_id in digests
-            and (
-                user_id in created
-                or statement.pk in with_dispute
-                or statement.lines_digest != digests[user_id]
-            )
+            and (user_id in created or statement.lines_digest != digests[user_id])
         }
         lines = _existing_lines([statements[user_id] for user_id in compared])
         disputed_ids = set(disputed)
@@ -692,6 +693,7 @@ def statements_compute_many(
             before = [getattr(statement, name) for name in FIGURE_VALUES]
             if user.pk in compared:
                 changes.plan(statement, rows[user.pk], lines[statement.pk], disputed_ids)
+                statement.lines_digest = digests[user.pk]
             if user.pk not in created:
                 _fill(statement, plans[user.pk], inputs[user.pk], drafts[user.pk])
             if before != [getattr(statement, name) for name in FIGURE_VALUES]:

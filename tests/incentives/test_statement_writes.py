@@ -9,7 +9,7 @@ import pytest
 from django.utils import translation
 
 from incentives import services
-from incentives.models import Statement
+from incentives.models import Dispute, Statement
 from pipeline.models import Deal
 from tests.incentives.factories import Q1, bonus, plan, rule, won_deal
 
@@ -192,3 +192,8 @@ def test_a_disputed_line_no_longer_due_stays_at_zero_through_bulk_rebuilds(org, 
     bonuses = Statement.objects.get(user=org.rep_a).lines.filter(kind="bonus")
     assert [(line.deal_id, line.amount) for line in bonuses] == [(setup["shared"].pk, D("400.00"))]
     assert Statement.objects.get(user=org.rep_a).total == D("1400.00")
+
+    # Once the dispute is gone (an admin deleted it), so is the line.
+    Dispute.objects.filter(line=kept).delete()
+    run(setup)
+    assert not Statement.objects.get(user=org.rep_a).lines.filter(pk=line.pk).exists()
