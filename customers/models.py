@@ -317,7 +317,13 @@ class Account(SoftDeleteModel):
 
     @property
     def in_pool(self) -> bool:
-        return self.owner_id is None and self.pool_team_id is not None
+        return self.pooled(self.owner_id, self.pool_team_id)
+
+    @staticmethod
+    def pooled(owner_id: int | None, pool_team_id: int | None) -> bool:
+        """Whether an account with this owner and pool team lies in a public pool (for rows
+        read as plain values as well as for accounts)."""
+        return owner_id is None and pool_team_id is not None
 
 
 class Contact(SoftDeleteModel):

@@ -659,30 +659,16 @@ def _grid_value(field, value) -> Decimal:
 
 
 def _grid_reads(parent: Target, child_type: str | None):
-    """The grid's inputs in three hand-written queries, since managers open and save the
-    grid over and over while they plan: the team's people and sub-teams (as
-    services.team_split_members chooses them) and every target below the parent that the
-    grid shows (its children, and the children of its children for the shorter period)."""
+    """The grid's inputs in plain statements, since managers open and save the grid over
+    and over while they plan: the team's people and sub-teams (services.team_split_rows)
+    and every target below the parent that the grid shows (its children, and the children
+    of its children for the shorter period)."""
     target_table = Target._meta.db_table
     value_field = Target._meta.get_field("value")
     people, sub_teams = [], []
     with connection.cursor() as cursor:
         if parent.team_id:
-            cursor.execute(
-                f"SELECT u.id, u.username, u.first_name, u.last_name FROM {User._meta.db_table} u "
-                "WHERE u.team_id = %s AND u.is_active = %s AND u.id <> %s ORDER BY u.username",
-                [parent.team_id, True, parent.team.manager_id or 0],
-            )
-            people = [
-                (pk, str(User(pk=pk, username=username, first_name=first, last_name=last)))
-                for pk, username, first, last in cursor.fetchall()
-            ]
-            cursor.execute(
-                f"SELECT t.id, t.name FROM {Team._meta.db_table} t WHERE t.parent_id = %s "
-                "ORDER BY t.name, t.id",
-                [parent.team_id],
-            )
-            sub_teams = cursor.fetchall()
+            people, sub_teams = services.team_split_rows(cursor, parent.team)
         cursor.execute(
             f'SELECT t.id, t.parent_id, t.user_id, t.team_id, t.period_type, t.start, t."end", '
             f"t.value, t.hand_edited FROM {target_table} t WHERE t.parent_id = %s OR "

@@ -135,7 +135,7 @@ class AccountListSerializer(serializers.Serializer):
             "owner": row["owner_id"],
             "owner_name": row["owner_name"],
             "pool_team": row["pool_team_id"],
-            "in_pool": row["owner_id"] is None and row["pool_team_id"] is not None,
+            "in_pool": Account.pooled(row["owner_id"], row["pool_team_id"]),
             "tags": row["tags"],
             "last_contacted_at": None if contacted is None else moment(contacted),
             "external_id": row["external_id"],

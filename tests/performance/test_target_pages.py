@@ -188,8 +188,11 @@ def test_grid_and_lists_queries_do_not_grow(org, client_for):
 
 
 def test_the_grid_shows_members_sub_teams_and_people_who_left(org, client_for):
-    """A region's grid: its own rep and sub-teams as rows (not its manager), each with its
-    monthly cells; a rep who moved away keeps their row and name."""
+    """A region's grid: its own active rep and sub-teams as rows (not its manager, not an
+    inactive member), each with its monthly cells; a rep who moved away keeps their row and
+    name."""
+    inactive = RepFactory(username="inactive", team=org.east)
+    type(inactive).objects.filter(pk=inactive.pk).update(is_active=False)
     region = target(org.head, team=org.east, period_type="quarter", start=Q2, value=D("9000"))
     services.target_plan_decompose(by=org.head, target=region, overwrite=True)
     services.target_decompose(by=org.head, target=region, split="time")
