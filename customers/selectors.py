@@ -1,15 +1,18 @@
 """Reads of the customers app. Every one starts from `visible_to(user)` (DESIGN.md §4)."""
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from customers import scoring, text
 from customers.filtersets import (
@@ -191,65 +194,297 @@ def score_explain(*, account: Account) -> scoring.Score:
 
 
 # Timeline
+#
+# An account's timeline is read with one statement: a UNION ALL of one branch per kind
+# (interactions, follow-ups, events, and every registered source's, such as the pipeline's
+# deal history), each branch the newest `limit` rows of its kind, all yielding the columns
+# below. Accounts are opened all day, and separate queries cost several times the reading.
+
+# Every branch's columns, with the type a branch casts a column it has no value for to
+# (PostgreSQL types a bare NULL inside a subquery as text, which no UNION could match).
+TIMELINE_COLUMNS = {
+    "kind": "varchar(20)",
+    "id": "bigint",
+    "at": "timestamp with time zone",
+    "type": "varchar(20)",
+    "title": "varchar(300)",
+    "by_id": "bigint",
+    "by_username": "varchar(150)",
+    "by_first_name": "varchar(150)",
+    "by_last_name": "varchar(150)",
+    "contact_name": "varchar(200)",
+    "body": "text",
+    "next_step": "varchar(300)",
+    "due": "timestamp with time zone",
+    "state": "varchar(20)",
+    "priority": "integer",
+    "ref_id": "bigint",
+    "from_name": "varchar(100)",
+    "to_name": "varchar(100)",
+    "amount": "numeric",
+    "extra": "text",
+}
+
+
+def timeline_select(**columns: str) -> str:
+    """The SELECT list of a timeline branch: the given SQL expressions by column name, NULL
+    of the column's type for the others."""
+    unknown = set(columns) - set(TIMELINE_COLUMNS)
+    if unknown:
+        raise ValueError(f"Not timeline columns: {sorted(unknown)}")
+    return "SELECT " + ", ".join(
+        f"{columns[name]} AS {name}" if name in columns else f"CAST(NULL AS {kind}) AS {name}"
+        for name, kind in TIMELINE_COLUMNS.items()
+    )
+
+
+def timeline_moment(value) -> datetime | None:
+    """A timestamp column of the timeline statement as an aware datetime (SQLite hands
+    columns of a compound SELECT back as text or naive UTC)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    if timezone.is_naive(value):
+        value = value.replace(tzinfo=UTC)
+    return value
 
 
 @dataclass(frozen=True)
 class TimelineEntry:
-    """One line of an account's timeline. The customers kinds ("interaction", "follow_up",
-    "event") are drawn from their item; entries from other apps' sources carry their own
-    label, title, link, author and details."""
+    """One line of an account's timeline, as the page and the API show it: what happened
+    (`label`, translated, and `type`, its code), about what (`title`, and `link` to its
+    page), by whom, and `detail`, the kind's own facts as the API writes them. The page
+    also shows a state (outcome or status), the contact, the text and the next step."""
 
     kind: str
+    id: int
     at: datetime
-    item: object
-    label: str = ""
+    type: str
+    label: str
     title: str = ""
-    url: str = ""
-    by: User | None = None
+    link: Callable[[], str] | None = None
+    by: int | None = None
+    by_name: str = ""
+    state: str = ""
+    state_label: str = ""
+    contact_name: str = ""
+    text: str = ""
+    next_step: str = ""
+    next_step_due: datetime | None = None
     detail: dict = field(default_factory=dict)
 
+    @property
+    def url(self) -> str:
+        """Worked out only when a page shows it; the API has no links."""
+        return self.link() if self.link else ""
 
-TimelineSource = Callable[[User, int, int], list[TimelineEntry]]
-_timeline_sources: list[TimelineSource] = []
+
+@dataclass(frozen=True)
+class TimelineSource:
+    """Another app's entries on account timelines (the pipeline's deal history, say).
+    `branch(viewer, account_id, limit)` returns the SQL and parameters of one branch: a
+    `timeline_select` list over the source's newest `limit` rows of the account that the
+    viewer may see (the source applies the visibility rule to its own records), ordered
+    newest first; `entry(row)` turns one row, a dict by column name, into an entry."""
+
+    kind: str
+    branch: Callable[[User, int, int], tuple[str, list]]
+    entry: Callable[[dict], TimelineEntry]
 
 
-def register_timeline_source(func: TimelineSource) -> TimelineSource:
-    """Lets a higher app (the pipeline's deals, say) add its entries to account timelines;
-    the source gets the viewer, the id of an account the viewer sees and the limit, and
-    applies visibility to its own records."""
-    if func not in _timeline_sources:
-        _timeline_sources.append(func)
-    return func
+_timeline_sources: dict[str, TimelineSource] = {}
+
+
+def register_timeline_source(source: TimelineSource) -> TimelineSource:
+    _timeline_sources[source.kind] = source
+    return source
+
+
+def _choice_label(choices, value: str) -> str:
+    """The label of a stored choice, the value itself when it is no longer a choice (as a
+    model's get_FOO_display does)."""
+    try:
+        return choices(value).label
+    except ValueError:
+        return value
+
+
+def _by(row: dict) -> tuple[int | None, str]:
+    if row["by_id"] is None:
+        return None, ""
+    return row["by_id"], person_name(row["by_username"], row["by_first_name"], row["by_last_name"])
+
+
+def _interaction_branch(viewer: User, account_id: int, limit: int) -> tuple[str, list]:
+    sql = (
+        timeline_select(
+            kind="'interaction'",
+            id="x.id",
+            at="x.occurred_at",
+            type="x.kind",
+            title="x.subject",
+            by_id="u.id",
+            by_username="u.username",
+            by_first_name="u.first_name",
+            by_last_name="u.last_name",
+            contact_name="c.name",
+            body="x.summary",
+            next_step="x.next_step",
+            due="x.next_step_due",
+            state="x.outcome",
+        )
+        + f" FROM {Interaction._meta.db_table} x"
+        f" JOIN {User._meta.db_table} u ON u.id = x.logged_by_id"
+        f" LEFT JOIN {Contact._meta.db_table} c ON c.id = x.contact_id"
+        " WHERE x.account_id = %s AND x.deleted_at IS NULL"
+        " ORDER BY x.occurred_at DESC, x.id DESC LIMIT %s"
+    )
+    return sql, [account_id, limit]
+
+
+def _interaction_entry(row: dict) -> TimelineEntry:
+    by, by_name = _by(row)
+    outcome = row["state"] or ""
+    return TimelineEntry(
+        kind="interaction",
+        id=row["id"],
+        at=timeline_moment(row["at"]),
+        type=row["type"],
+        label=_choice_label(Interaction.Kind, row["type"]),
+        title=row["title"],
+        by=by,
+        by_name=by_name,
+        state=outcome,
+        state_label=_choice_label(Interaction.Outcome, outcome),
+        contact_name=row["contact_name"] or "",
+        text=row["body"],
+        next_step=row["next_step"],
+        next_step_due=timeline_moment(row["due"]),
+        detail={
+            "type": row["type"],
+            "outcome": outcome,
+            "summary": row["body"],
+            "next_step": row["next_step"],
+        },
+    )
+
+
+def _follow_up_branch(viewer: User, account_id: int, limit: int) -> tuple[str, list]:
+    sql = (
+        timeline_select(
+            kind="'follow_up'",
+            id="f.id",
+            at="f.due_at",
+            title="f.title",
+            by_id="u.id",
+            by_username="u.username",
+            by_first_name="u.first_name",
+            by_last_name="u.last_name",
+            body="f.note",
+            state="f.status",
+            priority="f.priority",
+        )
+        + f" FROM {FollowUp._meta.db_table} f"
+        f" JOIN {User._meta.db_table} u ON u.id = f.assignee_id"
+        " WHERE f.account_id = %s ORDER BY f.due_at DESC, f.id DESC LIMIT %s"
+    )
+    return sql, [account_id, limit]
+
+
+def _follow_up_entry(row: dict) -> TimelineEntry:
+    by, by_name = _by(row)
+    return TimelineEntry(
+        kind="follow_up",
+        id=row["id"],
+        at=timeline_moment(row["at"]),
+        type="follow_up",
+        label=_("Follow-up"),
+        title=row["title"],
+        by=by,
+        by_name=by_name,
+        state=row["state"],
+        state_label=_choice_label(FollowUp.Status, row["state"]),
+        text=row["body"],
+        detail={"status": row["state"], "priority": row["priority"], "note": row["body"]},
+    )
+
+
+def _event_branch(viewer: User, account_id: int, limit: int) -> tuple[str, list]:
+    sql = (
+        timeline_select(
+            kind="'event'",
+            id="e.id",
+            at="e.created_at",
+            type="e.kind",
+            by_id="u.id",
+            by_username="u.username",
+            by_first_name="u.first_name",
+            by_last_name="u.last_name",
+            extra="CAST(e.detail AS text)",
+        )
+        + f" FROM {AccountEvent._meta.db_table} e"
+        f" LEFT JOIN {User._meta.db_table} u ON u.id = e.actor_id"
+        " WHERE e.account_id = %s ORDER BY e.created_at DESC, e.id DESC LIMIT %s"
+    )
+    return sql, [account_id, limit]
+
+
+def _event_entry(row: dict) -> TimelineEntry:
+    by, by_name = _by(row)
+    label = str(_choice_label(AccountEvent.Kind, row["type"]))
+    return TimelineEntry(
+        kind="event",
+        id=row["id"],
+        at=timeline_moment(row["at"]),
+        type=row["type"],
+        label=label,
+        title=label,
+        by=by,
+        by_name=by_name,
+        detail={"type": row["type"], **json.loads(row["extra"] or "{}")},
+    )
+
+
+_OWN_TIMELINE_SOURCES = (
+    TimelineSource("interaction", _interaction_branch, _interaction_entry),
+    TimelineSource("follow_up", _follow_up_branch, _follow_up_entry),
+    TimelineSource("event", _event_branch, _event_entry),
+)
 
 
 def account_timeline(*, viewer: User, account_id: int, limit: int = 100) -> list[TimelineEntry]:
     """Interactions, follow-ups, events and the registered sources' entries (deals) of a
-    visible account, newest first, in a fixed number of queries whatever its history; an
-    account out of sight is a 404."""
-    if not Account.objects.visible_to(viewer).filter(pk=account_id).exists():
+    visible account, newest first, in one statement whatever its history; an account out
+    of sight is a 404.
+
+    The branches are left-joined to the visible account, so an invisible account gives no
+    row at all and a visible one without history a single row of NULLs."""
+    visible, params = (
+        Account.objects.visible_to(viewer).filter(pk=account_id).order_by().values("pk").query
+    ).sql_with_params()
+    sources = [*_OWN_TIMELINE_SOURCES, *_timeline_sources.values()]
+    branches = []
+    for number, source in enumerate(sources):
+        sql, branch_params = source.branch(viewer, account_id, limit)
+        branches.append(f"SELECT * FROM ({sql}) AS branch_{number}")
+        params = [*params, *branch_params]
+    columns = ", ".join(f"entries.{name}" for name in TIMELINE_COLUMNS)
+    statement = (
+        f"SELECT {columns} FROM ({visible}) AS account"
+        f" LEFT JOIN ({' UNION ALL '.join(branches)}) AS entries ON 1 = 1"
+        " ORDER BY entries.at DESC, entries.id DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(statement, [*params, limit])
+        rows = cursor.fetchall()
+    if not rows:
         raise Http404
-    interactions = (
-        Interaction.objects.filter(account_id=account_id)
-        .select_related("logged_by", "contact")
-        .order_by("-occurred_at", "-id")[:limit]
-    )
-    followups = (
-        FollowUp.objects.filter(account_id=account_id)
-        .select_related("assignee", "contact")
-        .order_by("-due_at", "-id")[:limit]
-    )
-    events = (
-        AccountEvent.objects.filter(account_id=account_id)
-        .select_related("actor")
-        .order_by("-created_at", "-id")[:limit]
-    )
-    entries = [TimelineEntry("interaction", item.occurred_at, item) for item in interactions]
-    entries += [TimelineEntry("follow_up", item.due_at, item) for item in followups]
-    entries += [TimelineEntry("event", item.created_at, item) for item in events]
-    for source in _timeline_sources:
-        entries += source(viewer, account_id, limit)
-    entries.sort(key=lambda entry: entry.at, reverse=True)
-    return entries[:limit]
+    builders = {source.kind: source.entry for source in sources}
+    names = list(TIMELINE_COLUMNS)
+    return [
+        builders[row[0]](dict(zip(names, row, strict=True))) for row in rows if row[0] is not None
+    ]
 
 
 # Contacts, interactions, follow-ups

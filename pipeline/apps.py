@@ -9,7 +9,7 @@ class PipelineConfig(AppConfig):
     def ready(self):
         from customers.selectors import register_timeline_source
         from customers.services import register_account_merger, register_lead_assigner
-        from pipeline.selectors import account_deal_timeline
+        from pipeline.selectors import ACCOUNT_DEAL_TIMELINE
         from pipeline.services import (
             assign_lead_owner,
             merge_account_deals,
@@ -22,7 +22,7 @@ class PipelineConfig(AppConfig):
         register_account_merger(merge_account_deals)
         register_ownership_reassigner(reassign_pipeline_ownership)
         # An account's timeline shows the history of its deals.
-        register_timeline_source(account_deal_timeline)
+        register_timeline_source(ACCOUNT_DEAL_TIMELINE)
         # Web leads are given owners by the assignment rules before the lead-capture round
         # robin.
         register_lead_assigner(assign_lead_owner)

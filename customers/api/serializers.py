@@ -1,5 +1,3 @@
-from decimal import Decimal
-
 from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
@@ -287,51 +285,27 @@ class ScoreSerializer(serializers.Serializer):
 
 
 class TimelineEntrySerializer(serializers.Serializer):
+    """One timeline entry (customers.selectors.TimelineEntry). `detail` holds the kind's own
+    facts: an interaction's type, outcome, summary and next step; a follow-up's status,
+    priority and note; an event's type and details; a deal change's label, deal, stages and
+    amount. Written out by hand, since a timeline has many entries."""
+
     kind = serializers.CharField()
     at = serializers.DateTimeField()
-    id = serializers.IntegerField(source="item.pk")
-    title = serializers.SerializerMethodField()
-    by = serializers.SerializerMethodField()
-    detail = serializers.SerializerMethodField()
+    id = serializers.IntegerField()
+    title = serializers.CharField()
+    by = serializers.IntegerField(allow_null=True)
+    detail = serializers.DictField()
 
-    def get_title(self, entry) -> str:
-        item = entry.item
-        if entry.label:
-            return entry.title
-        if entry.kind == "interaction":
-            return item.subject
-        if entry.kind == "follow_up":
-            return item.title
-        return str(item.get_kind_display())
-
-    def get_by(self, entry) -> int | None:
-        item = entry.item
-        if entry.label:
-            return entry.by.pk if entry.by else None
-        if entry.kind == "interaction":
-            return item.logged_by_id
-        if entry.kind == "follow_up":
-            return item.assignee_id
-        return item.actor_id
-
-    def get_detail(self, entry) -> dict:
-        item = entry.item
-        if entry.label:
-            detail = {
-                key: str(value) if isinstance(value, Decimal) else value
-                for key, value in entry.detail.items()
-            }
-            return {"type": entry.kind, "label": str(entry.label), **detail}
-        if entry.kind == "interaction":
-            return {
-                "type": item.kind,
-                "outcome": item.outcome,
-                "summary": item.summary,
-                "next_step": item.next_step,
-            }
-        if entry.kind == "follow_up":
-            return {"status": item.status, "priority": item.priority, "note": item.note}
-        return {"type": item.kind, **item.detail}
+    def to_representation(self, entry):
+        return {
+            "kind": entry.kind,
+            "at": self.fields["at"].to_representation(entry.at),
+            "id": entry.id,
+            "title": entry.title,
+            "by": entry.by,
+            "detail": entry.detail,
+        }
 
 
 class ContactSerializer(TombstoneMixin, serializers.ModelSerializer):

@@ -1,7 +1,7 @@
 """The customers REST API for each role: visibility on list, detail, search and pool; writes
 within the visible set; clear 400s that write nothing; tombstones; constant query counts."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from types import SimpleNamespace
 
 import pytest
@@ -9,7 +9,7 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from customers import services
-from customers.models import Account, Contact, FollowUp, Industry, Interaction
+from customers.models import Account, AccountEvent, Contact, FollowUp, Industry, Interaction
 from tests.customers.factories import (
     AccountFactory,
     ContactFactory,
@@ -346,6 +346,67 @@ def test_release_and_claim(data):
     timeline = client_as(data.org.sup_a).get(f"/api/v1/accounts/{data.mine.pk}/timeline/")
     kinds = [entry["detail"].get("type") for entry in timeline.json() if entry["kind"] == "event"]
     assert "released" in kinds and "claimed" in kinds
+
+
+def test_the_timeline_describes_each_entry_newest_first(data):
+    now = timezone.now()
+    interaction = InteractionFactory(
+        account=data.mine,
+        contact=data.mine_contact,
+        kind=Interaction.Kind.VISIT,
+        occurred_at=now - timedelta(days=2),
+        subject="Site visit",
+        summary="Walked the line",
+        outcome=Interaction.Outcome.POSITIVE,
+        next_step="Send quote",
+    )
+    data.mine_followup.due_at = now + timedelta(days=1)
+    data.mine_followup.note = "Bring samples"
+    data.mine_followup.save()
+    event = AccountEvent.objects.create(
+        account=data.mine, kind=AccountEvent.Kind.REASSIGNED, actor=data.org.sup_a
+    )
+    event.created_at = now - timedelta(days=1)
+    event.detail = {"from": data.org.rep_b.pk, "to": data.org.rep_a.pk}
+    event.save()
+
+    response = client_as(data.org.rep_a).get(
+        f"/api/v1/accounts/{data.mine.pk}/timeline/", HTTP_ACCEPT_LANGUAGE="en"
+    )
+
+    assert response.status_code == 200
+    rows = response.json()
+    assert [(row["kind"], row["id"]) for row in rows] == [
+        ("follow_up", data.mine_followup.pk),
+        ("event", event.pk),
+        ("interaction", interaction.pk),
+    ]
+    followup, reassigned, visit = rows
+    assert followup["title"] == data.mine_followup.title
+    assert followup["by"] == data.org.rep_a.pk
+    assert followup["detail"] == {"status": "open", "priority": 2, "note": "Bring samples"}
+    assert reassigned["title"] == "Reassigned"
+    assert reassigned["by"] == data.org.sup_a.pk
+    assert reassigned["detail"] == {
+        "type": "reassigned",
+        "from": data.org.rep_b.pk,
+        "to": data.org.rep_a.pk,
+    }
+    assert visit["title"] == "Site visit"
+    assert visit["by"] == data.org.rep_a.pk
+    assert datetime.fromisoformat(visit["at"]) == interaction.occurred_at
+    assert visit["detail"] == {
+        "type": "visit",
+        "outcome": "positive",
+        "summary": "Walked the line",
+        "next_step": "Send quote",
+    }
+
+
+def test_an_account_without_history_has_an_empty_timeline(data):
+    client = client_as(data.org.rep_a)
+    assert client.get(f"/api/v1/accounts/{data.pool_a.pk}/timeline/").json() == []
+    assert client.get(f"/api/v1/accounts/{data.pool_b.pk}/timeline/").status_code == 404
 
 
 def test_merge_via_api(data):
