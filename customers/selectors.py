@@ -310,7 +310,8 @@ def _choice_label(choices, value: str) -> str:
         return value
 
 
-def _by(row: dict) -> tuple[int | None, str]:
+def timeline_person(row: dict) -> tuple[int | None, str]:
+    """The id and shown name of who a timeline row is by, from its `by_` columns."""
     if row["by_id"] is None:
         return None, ""
     return row["by_id"], person_name(row["by_username"], row["by_first_name"], row["by_last_name"])
@@ -344,7 +345,7 @@ def _interaction_branch(viewer: User, account_id: int, limit: int) -> tuple[str,
 
 
 def _interaction_entry(row: dict) -> TimelineEntry:
-    by, by_name = _by(row)
+    by, by_name = timeline_person(row)
     outcome = row["state"] or ""
     return TimelineEntry(
         kind="interaction",
@@ -393,7 +394,7 @@ def _follow_up_branch(viewer: User, account_id: int, limit: int) -> tuple[str, l
 
 
 def _follow_up_entry(row: dict) -> TimelineEntry:
-    by, by_name = _by(row)
+    by, by_name = timeline_person(row)
     return TimelineEntry(
         kind="follow_up",
         id=row["id"],
@@ -431,7 +432,7 @@ def _event_branch(viewer: User, account_id: int, limit: int) -> tuple[str, list]
 
 
 def _event_entry(row: dict) -> TimelineEntry:
-    by, by_name = _by(row)
+    by, by_name = timeline_person(row)
     label = str(_choice_label(AccountEvent.Kind, row["type"]))
     return TimelineEntry(
         kind="event",

@@ -75,7 +75,13 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from customers.models import Account, Interaction
-from customers.selectors import TimelineEntry, TimelineSource, timeline_moment, timeline_select
+from customers.selectors import (
+    TimelineEntry,
+    TimelineSource,
+    timeline_moment,
+    timeline_person,
+    timeline_select,
+)
 from pipeline.filtersets import DealFilterSet
 from pipeline.models import (
     Deal,
@@ -87,7 +93,7 @@ from pipeline.models import (
     Stage,
     StageChange,
 )
-from teams.models import Team, User, person_name
+from teams.models import Team, User
 from teams.selectors import managed_team_paths, visible_user_ids
 
 # A "new" lead or deal is checked for its first contact only this long after its SLA ran
@@ -191,11 +197,7 @@ def _deal_timeline_branch(viewer: User, account_id: int, limit: int) -> tuple[st
 
 def _deal_timeline_entry(row: dict) -> TimelineEntry:
     label = str(DEAL_TIMELINE_LABELS[row["type"]])
-    by_name = (
-        person_name(row["by_username"], row["by_first_name"], row["by_last_name"])
-        if row["by_id"] is not None
-        else ""
-    )
+    by, by_name = timeline_person(row)
     # SQLite hands a numeric column of a compound SELECT back as a float.
     amount = None if row["amount"] is None else str(Decimal(str(row["amount"])).quantize(_CENTS))
     return TimelineEntry(
@@ -206,7 +208,7 @@ def _deal_timeline_entry(row: dict) -> TimelineEntry:
         label=label,
         title=row["title"],
         link=partial(deal_link, row["ref_id"]),
-        by=row["by_id"],
+        by=by,
         by_name=by_name,
         detail={
             "type": "deal",
