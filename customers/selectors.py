@@ -238,6 +238,16 @@ def timeline_select(**columns: str) -> str:
     )
 
 
+def timeline_by(alias: str) -> dict[str, str]:
+    """The `by_` columns of a timeline branch, from the user joined as `alias`."""
+    return {
+        "by_id": f"{alias}.id",
+        "by_username": f"{alias}.username",
+        "by_first_name": f"{alias}.first_name",
+        "by_last_name": f"{alias}.last_name",
+    }
+
+
 def timeline_moment(value) -> datetime | None:
     """A timestamp column of the timeline statement as an aware datetime (SQLite hands
     columns of a compound SELECT back as text or naive UTC)."""
@@ -310,11 +320,24 @@ def _choice_label(choices, value: str) -> str:
         return value
 
 
-def timeline_person(row: dict) -> tuple[int | None, str]:
-    """The id and shown name of who a timeline row is by, from its `by_` columns."""
-    if row["by_id"] is None:
-        return None, ""
-    return row["by_id"], person_name(row["by_username"], row["by_first_name"], row["by_last_name"])
+def timeline_entry(row: dict, **fields) -> TimelineEntry:
+    """The entry of a timeline row: what every row carries (kind, id, time, type and who it
+    is by, from the `by_` columns) with the kind's own `fields`."""
+    by_id = row["by_id"]
+    by_name = (
+        ""
+        if by_id is None
+        else person_name(row["by_username"], row["by_first_name"], row["by_last_name"])
+    )
+    return TimelineEntry(
+        kind=row["kind"],
+        id=row["id"],
+        at=timeline_moment(row["at"]),
+        type=row["type"],
+        by=by_id,
+        by_name=by_name,
+        **fields,
+    )
 
 
 def _interaction_branch(viewer: User, account_id: int, limit: int) -> tuple[str, list]:
@@ -325,10 +348,7 @@ def _interaction_branch(viewer: User, account_id: int, limit: int) -> tuple[str,
             at="x.occurred_at",
             type="x.kind",
             title="x.subject",
-            by_id="u.id",
-            by_username="u.username",
-            by_first_name="u.first_name",
-            by_last_name="u.last_name",
+            **timeline_by("u"),
             contact_name="c.name",
             body="x.summary",
             next_step="x.next_step",
@@ -345,17 +365,11 @@ def _interaction_branch(viewer: User, account_id: int, limit: int) -> tuple[str,
 
 
 def _interaction_entry(row: dict) -> TimelineEntry:
-    by, by_name = timeline_person(row)
     outcome = row["state"] or ""
-    return TimelineEntry(
-        kind="interaction",
-        id=row["id"],
-        at=timeline_moment(row["at"]),
-        type=row["type"],
+    return timeline_entry(
+        row,
         label=_choice_label(Interaction.Kind, row["type"]),
         title=row["title"],
-        by=by,
-        by_name=by_name,
         state=outcome,
         state_label=_choice_label(Interaction.Outcome, outcome),
         contact_name=row["contact_name"] or "",
@@ -377,11 +391,9 @@ def _follow_up_branch(viewer: User, account_id: int, limit: int) -> tuple[str, l
             kind="'follow_up'",
             id="f.id",
             at="f.due_at",
+            type="'follow_up'",
             title="f.title",
-            by_id="u.id",
-            by_username="u.username",
-            by_first_name="u.first_name",
-            by_last_name="u.last_name",
+            **timeline_by("u"),
             body="f.note",
             state="f.status",
             priority="f.priority",
@@ -394,16 +406,10 @@ def _follow_up_branch(viewer: User, account_id: int, limit: int) -> tuple[str, l
 
 
 def _follow_up_entry(row: dict) -> TimelineEntry:
-    by, by_name = timeline_person(row)
-    return TimelineEntry(
-        kind="follow_up",
-        id=row["id"],
-        at=timeline_moment(row["at"]),
-        type="follow_up",
+    return timeline_entry(
+        row,
         label=_("Follow-up"),
         title=row["title"],
-        by=by,
-        by_name=by_name,
         state=row["state"],
         state_label=_choice_label(FollowUp.Status, row["state"]),
         text=row["body"],
@@ -418,10 +424,7 @@ def _event_branch(viewer: User, account_id: int, limit: int) -> tuple[str, list]
             id="e.id",
             at="e.created_at",
             type="e.kind",
-            by_id="u.id",
-            by_username="u.username",
-            by_first_name="u.first_name",
-            by_last_name="u.last_name",
+            **timeline_by("u"),
             extra="CAST(e.detail AS text)",
         )
         + f" FROM {AccountEvent._meta.db_table} e"
@@ -432,17 +435,11 @@ def _event_branch(viewer: User, account_id: int, limit: int) -> tuple[str, list]
 
 
 def _event_entry(row: dict) -> TimelineEntry:
-    by, by_name = timeline_person(row)
     label = str(_choice_label(AccountEvent.Kind, row["type"]))
-    return TimelineEntry(
-        kind="event",
-        id=row["id"],
-        at=timeline_moment(row["at"]),
-        type=row["type"],
+    return timeline_entry(
+        row,
         label=label,
         title=label,
-        by=by,
-        by_name=by_name,
         detail={"type": row["type"], **json.loads(row["extra"] or "{}")},
     )
 

@@ -78,8 +78,7 @@ from customers.models import Account, Interaction
 from customers.selectors import (
     TimelineEntry,
     TimelineSource,
-    timeline_moment,
-    timeline_person,
+    timeline_entry,
     timeline_select,
 )
 from pipeline.filtersets import DealFilterSet
@@ -197,19 +196,13 @@ def _deal_timeline_branch(viewer: User, account_id: int, limit: int) -> tuple[st
 
 def _deal_timeline_entry(row: dict) -> TimelineEntry:
     label = str(DEAL_TIMELINE_LABELS[row["type"]])
-    by, by_name = timeline_person(row)
     # SQLite hands a numeric column of a compound SELECT back as a float.
     amount = None if row["amount"] is None else str(Decimal(str(row["amount"])).quantize(_CENTS))
-    return TimelineEntry(
-        kind="deal",
-        id=row["id"],
-        at=timeline_moment(row["at"]),
-        type=row["type"],
+    return timeline_entry(
+        row,
         label=label,
         title=row["title"],
         link=partial(deal_link, row["ref_id"]),
-        by=by,
-        by_name=by_name,
         detail={
             "type": "deal",
             "label": label,
