@@ -3,7 +3,7 @@
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -31,6 +31,7 @@ from customers.models import (
     Interaction,
     Tag,
 )
+from salesmgmt.core.db import value_reader
 from teams.models import User, person_name
 from teams.selectors import is_manager
 
@@ -248,16 +249,9 @@ def timeline_by(alias: str) -> dict[str, str]:
     }
 
 
-def timeline_moment(value) -> datetime | None:
-    """A timestamp column of the timeline statement as an aware datetime (SQLite hands
-    columns of a compound SELECT back as text or naive UTC)."""
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if timezone.is_naive(value):
-        value = value.replace(tzinfo=UTC)
-    return value
+def _moment(value) -> datetime | None:
+    """A timestamp column of the timeline statement as the ORM gives a timestamp."""
+    return value_reader(Interaction._meta.get_field("occurred_at"))(value)
 
 
 @dataclass(frozen=True)
@@ -332,7 +326,7 @@ def timeline_entry(row: dict, **fields) -> TimelineEntry:
     return TimelineEntry(
         kind=row["kind"],
         id=row["id"],
-        at=timeline_moment(row["at"]),
+        at=_moment(row["at"]),
         type=row["type"],
         by=by_id,
         by_name=by_name,
@@ -375,7 +369,7 @@ def _interaction_entry(row: dict) -> TimelineEntry:
         contact_name=row["contact_name"] or "",
         text=row["body"],
         next_step=row["next_step"],
-        next_step_due=timeline_moment(row["due"]),
+        next_step_due=_moment(row["due"]),
         detail={
             "type": row["type"],
             "outcome": outcome,

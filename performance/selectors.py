@@ -52,6 +52,7 @@ from performance.models import (
 from pipeline import selectors as pipeline_selectors
 from pipeline.models import Deal
 from pipeline.selectors import Scope, local_start
+from salesmgmt.core.db import value_reader
 from teams.models import Role, Team, User
 from teams.selectors import visible_user_ids
 
@@ -651,20 +652,13 @@ class GridTarget:
         return f"{self.scope_name} · {self.period_label}"
 
 
-def _grid_value(field, value) -> Decimal:
-    # PostgreSQL gives a Decimal; SQLite a number, made exact here as the ORM would.
-    if isinstance(value, Decimal):
-        return value
-    return field.to_python(str(value)).quantize(Decimal(1).scaleb(-field.decimal_places))
-
-
 def _grid_reads(parent: Target, child_type: str | None):
     """The grid's inputs in plain statements, since managers open and save the grid over
     and over while they plan: the team's people and sub-teams (services.team_split_rows)
     and every target below the parent that the grid shows (its children, and the children
     of its children for the shorter period)."""
     target_table = Target._meta.db_table
-    value_field = Target._meta.get_field("value")
+    value = value_reader(Target._meta.get_field("value"))
     people, sub_teams = [], []
     with connection.cursor() as cursor:
         if parent.team_id:
@@ -676,10 +670,7 @@ def _grid_reads(parent: Target, child_type: str | None):
             f"(SELECT c.id FROM {target_table} c WHERE c.parent_id = %s))",
             [parent.pk, child_type or "", parent.pk],
         )
-        below = [
-            GridTarget(*row[:7], _grid_value(value_field, row[7]), bool(row[8]))
-            for row in cursor.fetchall()
-        ]
+        below = [GridTarget(*row[:7], value(row[7]), bool(row[8])) for row in cursor.fetchall()]
     return people, sub_teams, below
 
 

@@ -92,6 +92,7 @@ from pipeline.models import (
     Stage,
     StageChange,
 )
+from salesmgmt.core.db import value_reader
 from teams.models import Team, User
 from teams.selectors import managed_team_paths, visible_user_ids
 
@@ -155,9 +156,6 @@ DEAL_TIMELINE_LABELS = {
 }
 
 
-_CENTS = Decimal("0.01")
-
-
 def _deal_timeline_branch(viewer: User, account_id: int, limit: int) -> tuple[str, list]:
     """The newest changes of the account's deals that the viewer sees: every creation,
     move, win, loss and reopening. Stage and user names are read by scalar subqueries:
@@ -196,8 +194,7 @@ def _deal_timeline_branch(viewer: User, account_id: int, limit: int) -> tuple[st
 
 def _deal_timeline_entry(row: dict) -> TimelineEntry:
     label = str(DEAL_TIMELINE_LABELS[row["type"]])
-    # SQLite hands a numeric column of a compound SELECT back as a float.
-    amount = None if row["amount"] is None else str(Decimal(str(row["amount"])).quantize(_CENTS))
+    amount = value_reader(Deal._meta.get_field("amount"))(row["amount"])
     return timeline_entry(
         row,
         label=label,
@@ -209,7 +206,7 @@ def _deal_timeline_entry(row: dict) -> TimelineEntry:
             "deal": row["ref_id"],
             "from_stage": row["from_name"] or "",
             "to_stage": row["to_name"],
-            "amount": amount,
+            "amount": None if amount is None else str(amount),
         },
     )
 
