@@ -89,16 +89,18 @@ ACCOUNT_ROW_FIELDS = (
 )
 
 
-def account_rows(keys: list[int]) -> list[dict]:
-    """The list rows of accounts already picked from the visible ones (a page of a list,
-    say), in the order of `keys`, as plain values: the account's own fields, the owner's
-    name and the tag ids (by tag name). One query whatever the number, and no model is
-    built, since REST clients page through every account they sync."""
+def account_rows(*, viewer: User, keys: list[int]) -> list[dict]:
+    """The list rows of the accounts of `keys` that the viewer sees (a page of a list,
+    say; soft-deleted ones as well, for tombstones), in the order of `keys`, as plain
+    values: the account's own fields, the owner's name and the tag ids (by tag name). One
+    query whatever the number, and no model is built, since REST clients page through
+    every account they sync."""
     owner = ("owner__username", "owner__first_name", "owner__last_name")
     rows = {}
     # One line per account and tag (or one without a tag), tags in name order.
     lines = (
-        Account.all_objects.filter(pk__in=keys)
+        Account.all_objects.visible_to(viewer)
+        .filter(pk__in=keys)
         .values(*ACCOUNT_ROW_FIELDS, *owner, "tags")
         .order_by("tags__name", "tags")
     )

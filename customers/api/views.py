@@ -97,8 +97,8 @@ class AccountRowsListMixin:
 
     def list(self, request, *args, **kwargs):
         keys = self.paginate_queryset(self.filter_queryset(self.get_queryset()))
-        rows = AccountListSerializer(selectors.account_rows(keys), many=True).data
-        return self.get_paginated_response(rows)
+        rows = selectors.account_rows(viewer=request.user, keys=keys)
+        return self.get_paginated_response(AccountListSerializer(rows, many=True).data)
 
 
 @extend_schema_view(list=extend_schema(parameters=[INCLUDE_DELETED]))
@@ -237,7 +237,8 @@ class AccountViewSet(AccountRowsListMixin, TombstoneListMixin, viewsets.ModelVie
         query = AccountDuplicateQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         matches = selectors.duplicates_for(viewer=request.user, **query.validated_data)[:20]
-        rows = selectors.account_rows(list(matches.values_list("pk", flat=True)))
+        keys = list(matches.values_list("pk", flat=True))
+        rows = selectors.account_rows(viewer=request.user, keys=keys)
         return Response(AccountListSerializer(rows, many=True).data)
 
     @extend_schema(responses=ScoreSerializer)

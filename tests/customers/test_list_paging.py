@@ -3,7 +3,7 @@ loads the page's rows in the list's order."""
 
 import pytest
 
-from customers import services
+from customers import selectors, services
 from customers.filtersets import AccountFilterSet
 from customers.models import Account, Industry
 from tests.customers.factories import AccountFactory, TagFactory
@@ -91,3 +91,14 @@ def test_pages_answer_last_empty_and_bad_pages(org, token_client):
     assert empty == {"count": 0, "next": None, "previous": None, "results": []}
     for page in ("9", "0", "x"):
         assert client.get(f"/api/v1/accounts/?page_size=2&page={page}").status_code == 404
+
+
+def test_list_rows_leave_out_accounts_out_of_sight(org):
+    mine = AccountFactory(name="Mine", owner=org.rep_a)
+    sibling = AccountFactory(name="Sibling's", owner=org.rep_b)
+
+    rows = selectors.account_rows(viewer=org.rep_a, keys=[sibling.pk, mine.pk])
+
+    assert [row["name"] for row in rows] == ["Mine"]
+    both = selectors.account_rows(viewer=org.east_mgr, keys=[sibling.pk, mine.pk])
+    assert [row["name"] for row in both] == ["Sibling's", "Mine"]
