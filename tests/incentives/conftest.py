@@ -2,6 +2,7 @@ import importlib
 
 import pytest
 from django.apps import apps
+from django.utils import translation
 
 seed = importlib.import_module("pipeline.migrations.0002_default_pipeline_with_bilingual_stages")
 
@@ -19,3 +20,11 @@ def _english_explanations(settings):
     """Statement lines are written in the person's language, else the installation's; the
     hand-checked explanations here are the English ones."""
     settings.LANGUAGE_CODE = "en"
+
+
+@pytest.fixture
+def english():
+    """The code under test itself runs in English (explanations written for the active
+    language)."""
+    with translation.override("en"):
+        yield

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from incentives import services
 from incentives.models import Dispute, Statement
@@ -14,15 +14,9 @@ from pipeline.models import Deal
 from teams.models import Notification
 from tests.incentives.factories import Q1, Q2, plan, revenue_target, rule, won_deal
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 D = Decimal
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

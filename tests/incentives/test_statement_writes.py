@@ -6,25 +6,18 @@ import datetime as dt
 from decimal import Decimal
 
 import pytest
-from django.utils import translation
 
 from incentives import services
 from incentives.models import Dispute, Statement
 from pipeline.models import Deal
 from tests.incentives.factories import Q1, bonus, plan, rule, won_deal
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 D = Decimal
 FIELDS = ("id", "source_key", "kind", "deal_id", "rule_id", "bonus_rule_id", "corrects_id")
 VALUES = ("basis", "rate", "amount", "explanation")
 AWKWARD = 'Tab\there, "quoted", back\\slash'
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

@@ -6,22 +6,15 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.utils import translation
 
 from incentives import services
 from incentives.models import DealCost, Statement
 from tests.incentives.factories import Q1, bonus, plan, revenue_target, rule, won_deal
 from tests.pipeline.factories import ProductCategoryFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 D = Decimal
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 def compute(user, period=Q1):
