@@ -7,7 +7,9 @@ members of every team they manage and of every team below those; an admin sees e
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
+from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
 
 from teams.filtersets import UserFilterSet
@@ -43,33 +45,47 @@ def managed_team_paths(user: User) -> list[str]:
     return list(memo[user.pk])
 
 
-def _subtree_q(paths: list[str], field: str) -> Q:
-    q = Q(pk__in=[])
-    for path in paths:
-        q |= Q(**{f"{field}__startswith": path})
-    return q
+def _subtree_sql(paths: list[str]) -> tuple[str, list]:
+    """The condition on `t` (a team) of lying in the subtree of one of `paths`."""
+    like = connection.operators["startswith"]
+    return (
+        " OR ".join(f"t.path {like}" for _ in paths),
+        [connection.ops.prep_for_like_query(path) + "%" for path in paths],
+    )
 
 
-def visible_user_ids(user: User) -> QuerySet | None:
-    """The ids of the users whose records `user` may see, as a subquery; None means all."""
+def visible_user_ids(user: User) -> RawSQL | None:
+    """The ids of the users whose records `user` may see, as a subquery for `field__in`
+    filters (or, through its `sql` and `params`, for hand-written statements); None means all.
+
+    Written as SQL because every read applies it: building and compiling it as a queryset
+    each time cost more than running it."""
     if user.is_admin:
         return None
     paths = managed_team_paths(user)
-    q = Q(pk=user.pk)
+    sql, params = f"SELECT u.id FROM {User._meta.db_table} u WHERE u.id = %s", [user.pk]
     if paths:
-        q |= _subtree_q(paths, "team__path")
-    return User.objects.filter(q).values("pk")
+        subtree, subtree_params = _subtree_sql(paths)
+        sql += f" OR u.team_id IN (SELECT t.id FROM {Team._meta.db_table} t WHERE {subtree})"
+        params += subtree_params
+    return RawSQL(sql, params)
 
 
-def visible_team_ids(user: User) -> QuerySet | None:
-    """The teams `user` may see: their own team and every team in the subtrees they manage."""
+def visible_team_ids(user: User) -> RawSQL | None:
+    """The teams `user` may see: their own team and every team in the subtrees they manage,
+    as visible_user_ids gives users; None means all."""
     if user.is_admin:
         return None
     paths = managed_team_paths(user)
-    q = Q(pk=user.team_id) if user.team_id else Q(pk__in=[])
+    conditions, params = [], []
+    if user.team_id:
+        conditions, params = ["t.id = %s"], [user.team_id]
     if paths:
-        q |= _subtree_q(paths, "path")
-    return Team.objects.filter(q).values("pk")
+        subtree, subtree_params = _subtree_sql(paths)
+        conditions.append(subtree)
+        params += subtree_params
+    where = " OR ".join(conditions) or "1 = 0"
+    return RawSQL(f"SELECT t.id FROM {Team._meta.db_table} t WHERE {where}", params)
 
 
 def user_can_see(viewer: User, user: User) -> bool:

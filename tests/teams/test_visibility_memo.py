@@ -7,7 +7,8 @@ from django.test.utils import CaptureQueriesContext
 
 from customers.models import Account
 from teams import services
-from teams.selectors import remembered_visibility, visible_user_ids
+from teams.models import User
+from teams.selectors import remembered_visibility
 from tests.customers.factories import AccountFactory
 
 pytestmark = pytest.mark.django_db
@@ -28,14 +29,14 @@ def visible_account_names(user) -> set[str]:
 def test_a_request_reads_the_managed_teams_once(org):
     with remembered_visibility(), CaptureQueriesContext(connection) as captured:
         for _ in range(3):
-            list(visible_user_ids(org.east_mgr))
+            list(User.objects.visible_to(org.east_mgr))
     assert managed_team_reads(captured) == 1
 
 
 def test_outside_a_request_every_read_is_fresh(org):
     with CaptureQueriesContext(connection) as captured:
         for _ in range(3):
-            list(visible_user_ids(org.east_mgr))
+            list(User.objects.visible_to(org.east_mgr))
     assert managed_team_reads(captured) == 3
 
 
