@@ -27,6 +27,24 @@ def account_visibility_q(user, prefix: str = "") -> Q | None:
     )
 
 
+def account_visibility_sql(user, alias: str) -> tuple[str, list]:
+    """AccountQuerySet.visible_to as a condition on the accounts reached as `alias` in a
+    hand-written statement, with its parameters (soft deletion is the statement's own)."""
+    from teams.selectors import visible_team_ids, visible_user_ids
+
+    if not _can_read(user):
+        return "1 = 0", []
+    users = visible_user_ids(user)
+    if users is None:
+        return "1 = 1", []
+    teams = visible_team_ids(user)
+    return (
+        f"({alias}.owner_id IN ({users.sql}) OR ({alias}.owner_id IS NULL"
+        f" AND {alias}.pool_team_id IN ({teams.sql})))",
+        [*users.params, *teams.params],
+    )
+
+
 def _text_search_q(query: str) -> Q | None:
     """Substring match of the query's terms on the row's `search_text` (name, pinyin,
     initials, email and phone digits in one trigram-indexed column)."""

@@ -31,6 +31,7 @@ from customers.models import (
     Interaction,
     Tag,
 )
+from customers.querysets import account_visibility_sql
 from salesmgmt.core.db import value_reader
 from teams.models import User, person_name
 from teams.selectors import is_manager
@@ -454,9 +455,12 @@ def account_timeline(*, viewer: User, account_id: int, limit: int = 100) -> list
 
     The branches are left-joined to the visible account, so an invisible account gives no
     row at all and a visible one without history a single row of NULLs."""
-    visible, params = (
-        Account.objects.visible_to(viewer).filter(pk=account_id).order_by().values("pk").query
-    ).sql_with_params()
+    condition, params = account_visibility_sql(viewer, "a")
+    visible = (
+        f"SELECT a.id FROM {Account._meta.db_table} a"
+        f" WHERE a.id = %s AND a.deleted_at IS NULL AND {condition}"
+    )
+    params = [account_id, *params]
     sources = [*_OWN_TIMELINE_SOURCES, *_timeline_sources.values()]
     branches = []
     for number, source in enumerate(sources):

@@ -94,6 +94,7 @@ from pipeline.models import (
 )
 from salesmgmt.core.db import value_reader
 from teams.models import Team, User
+from teams.querysets import visible_owner_sql
 from teams.selectors import managed_team_paths, visible_user_ids
 
 # A "new" lead or deal is checked for its first contact only this long after its SLA ran
@@ -161,13 +162,7 @@ def _deal_timeline_branch(viewer: User, account_id: int, limit: int) -> tuple[st
     move, win, loss and reopening. Stage and user names are read by scalar subqueries:
     joining those tables too makes PostgreSQL weigh so many join orders that planning
     costs several times running."""
-    visible, params = (
-        Deal.objects.visible_to(viewer)
-        .filter(account_id=account_id)
-        .order_by()
-        .values("id", "name", "amount")
-        .query
-    ).sql_with_params()
+    condition, params = visible_owner_sql(viewer, "d.owner_id")
     stage = f"SELECT s.name FROM {Stage._meta.db_table} s WHERE s.id = sc.{{}}"
     person = f"SELECT p.{{}} FROM {User._meta.db_table} p WHERE p.id = sc.changed_by_id"
     sql = (
@@ -186,10 +181,11 @@ def _deal_timeline_branch(viewer: User, account_id: int, limit: int) -> tuple[st
             to_name=f"({stage.format('to_stage_id')})",
             amount="d.amount",
         )
-        + f" FROM {StageChange._meta.db_table} sc JOIN ({visible}) d ON d.id = sc.deal_id"
+        + f" FROM {StageChange._meta.db_table} sc JOIN {Deal._meta.db_table} d ON d.id = sc.deal_id"
+        f" WHERE d.account_id = %s AND d.deleted_at IS NULL AND {condition}"
         " ORDER BY sc.changed_at DESC, sc.id DESC LIMIT %s"
     )
-    return sql, [*params, limit]
+    return sql, [account_id, *params, limit]
 
 
 def _deal_timeline_entry(row: dict) -> TimelineEntry:

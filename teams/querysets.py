@@ -23,6 +23,19 @@ class VisibleQuerySet(models.QuerySet):
         return self.filter(**{f"{self.owner_field}__in": ids})
 
 
+def visible_owner_sql(user, column: str) -> tuple[str, list]:
+    """VisibleQuerySet.visible_to as a condition on `column`, the owner's id of the rows of a
+    hand-written statement, with its parameters."""
+    from teams.selectors import visible_user_ids
+
+    if not user.is_authenticated or not user.is_active:
+        return "1 = 0", []
+    ids = visible_user_ids(user)
+    if ids is None:
+        return "1 = 1", []
+    return f"{column} IN ({ids.sql})", list(ids.params)
+
+
 class UserQuerySet(VisibleQuerySet):
     owner_field = "pk"
 
