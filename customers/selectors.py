@@ -213,9 +213,6 @@ TIMELINE_COLUMNS = {
     "type": "varchar(20)",
     "title": "varchar(300)",
     "by_id": "bigint",
-    "by_username": "varchar(150)",
-    "by_first_name": "varchar(150)",
-    "by_last_name": "varchar(150)",
     "contact_name": "varchar(200)",
     "body": "text",
     "next_step": "varchar(300)",
@@ -240,16 +237,6 @@ def timeline_select(**columns: str) -> str:
         f"{columns[name]} AS {name}" if name in columns else f"CAST(NULL AS {kind}) AS {name}"
         for name, kind in TIMELINE_COLUMNS.items()
     )
-
-
-def timeline_by(alias: str) -> dict[str, str]:
-    """The `by_` columns of a timeline branch, from the user joined as `alias`."""
-    return {
-        "by_id": f"{alias}.id",
-        "by_username": f"{alias}.username",
-        "by_first_name": f"{alias}.first_name",
-        "by_last_name": f"{alias}.last_name",
-    }
 
 
 def _moment(value) -> datetime | None:
@@ -319,7 +306,8 @@ def _choice_label(choices, value: str) -> str:
 
 def timeline_entry(row: dict, **fields) -> TimelineEntry:
     """The entry of a timeline row: what every row carries (kind, id, time, type and who it
-    is by, from the `by_` columns) with the kind's own `fields`."""
+    is by, from the `by_` columns: the branch's `by_id` and the statement's names of that
+    user) with the kind's own `fields`."""
     by_id = row["by_id"]
     by_name = (
         ""
@@ -345,7 +333,7 @@ def _interaction_branch(viewer: User, account_id: int, limit: int) -> tuple[str,
             at="x.occurred_at",
             type="x.kind",
             title="x.subject",
-            **timeline_by("u"),
+            by_id="x.logged_by_id",
             contact_name="c.name",
             body="x.summary",
             next_step="x.next_step",
@@ -353,7 +341,6 @@ def _interaction_branch(viewer: User, account_id: int, limit: int) -> tuple[str,
             state="x.outcome",
         )
         + f" FROM {Interaction._meta.db_table} x"
-        f" JOIN {User._meta.db_table} u ON u.id = x.logged_by_id"
         f" LEFT JOIN {Contact._meta.db_table} c ON c.id = x.contact_id"
         " WHERE x.account_id = %s AND x.deleted_at IS NULL"
         " ORDER BY x.occurred_at DESC, x.id DESC LIMIT %s"
@@ -390,13 +377,12 @@ def _follow_up_branch(viewer: User, account_id: int, limit: int) -> tuple[str, l
             at="f.due_at",
             type="'follow_up'",
             title="f.title",
-            **timeline_by("u"),
+            by_id="f.assignee_id",
             body="f.note",
             state="f.status",
             priority="f.priority",
         )
         + f" FROM {FollowUp._meta.db_table} f"
-        f" JOIN {User._meta.db_table} u ON u.id = f.assignee_id"
         " WHERE f.account_id = %s ORDER BY f.due_at DESC, f.id DESC LIMIT %s"
     )
     return sql, [account_id, limit]
@@ -421,11 +407,10 @@ def _event_branch(viewer: User, account_id: int, limit: int) -> tuple[str, list]
             id="e.id",
             at="e.created_at",
             type="e.kind",
-            **timeline_by("u"),
+            by_id="e.actor_id",
             extra="CAST(e.detail AS text)",
         )
         + f" FROM {AccountEvent._meta.db_table} e"
-        f" LEFT JOIN {User._meta.db_table} u ON u.id = e.actor_id"
         " WHERE e.account_id = %s ORDER BY e.created_at DESC, e.id DESC LIMIT %s"
     )
     return sql, [account_id, limit]
@@ -467,10 +452,14 @@ def account_timeline(*, viewer: User, account_id: int, limit: int = 100) -> list
         sql, branch_params = source.branch(viewer, account_id, limit)
         branches.append(f"SELECT * FROM ({sql}) AS branch_{number}")
         params = [*params, *branch_params]
+    # Who each entry is by is named once, after the union: joining the users in every
+    # branch made planning the statement cost more than running it.
     columns = ", ".join(f"entries.{name}" for name in TIMELINE_COLUMNS)
     statement = (
-        f"SELECT {columns} FROM ({visible}) AS account"
+        f"SELECT {columns}, by_user.username, by_user.first_name, by_user.last_name"
+        f" FROM ({visible}) AS account"
         f" LEFT JOIN ({' UNION ALL '.join(branches)}) AS entries ON 1 = 1"
+        f" LEFT JOIN {User._meta.db_table} by_user ON by_user.id = entries.by_id"
         " ORDER BY entries.at DESC, entries.id DESC LIMIT %s"
     )
     with connection.cursor() as cursor:
@@ -479,7 +468,7 @@ def account_timeline(*, viewer: User, account_id: int, limit: int = 100) -> list
     if not rows:
         raise Http404
     builders = {source.kind: source.entry for source in sources}
-    names = list(TIMELINE_COLUMNS)
+    names = [*TIMELINE_COLUMNS, "by_username", "by_first_name", "by_last_name"]
     return [
         builders[row[0]](dict(zip(names, row, strict=True))) for row in rows if row[0] is not None
     ]

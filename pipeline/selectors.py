@@ -159,12 +159,11 @@ DEAL_TIMELINE_LABELS = {
 
 def _deal_timeline_branch(viewer: User, account_id: int, limit: int) -> tuple[str, list]:
     """The newest changes of the account's deals that the viewer sees: every creation,
-    move, win, loss and reopening. Stage and user names are read by scalar subqueries:
-    joining those tables too makes PostgreSQL weigh so many join orders that planning
-    costs several times running."""
+    move, win, loss and reopening. Stage names are read by scalar subqueries: joining the
+    stages too makes PostgreSQL weigh so many join orders that planning costs several times
+    running."""
     condition, params = visible_owner_sql(viewer, "d.owner_id")
     stage = f"SELECT s.name FROM {Stage._meta.db_table} s WHERE s.id = sc.{{}}"
-    person = f"SELECT p.{{}} FROM {User._meta.db_table} p WHERE p.id = sc.changed_by_id"
     sql = (
         timeline_select(
             kind="'deal'",
@@ -173,9 +172,6 @@ def _deal_timeline_branch(viewer: User, account_id: int, limit: int) -> tuple[st
             type="sc.kind",
             title="d.name",
             by_id="sc.changed_by_id",
-            by_username=f"({person.format('username')})",
-            by_first_name=f"({person.format('first_name')})",
-            by_last_name=f"({person.format('last_name')})",
             ref_id="d.id",
             from_name=f"({stage.format('from_stage_id')})",
             to_name=f"({stage.format('to_stage_id')})",
