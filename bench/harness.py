@@ -43,6 +43,32 @@ def measure(label: str, func: Callable[[], object], *, repeat: int = 20, warmup:
     return Timing(label, samples, queries)
 
 
+def measure_pair(
+    label: str,
+    subject: Callable[[], object],
+    baseline: Callable[[], object],
+    *,
+    repeat: int = 20,
+    warmup: int = 2,
+) -> tuple[Timing, Timing]:
+    """Times `subject` and its `baseline` in alternation, one sample of each in turn, so that
+    whatever else the machine does meanwhile falls on both alike."""
+    timings = []
+    for func in (subject, baseline):
+        for _ in range(warmup):
+            func()
+        with CaptureQueriesContext(connection) as captured:
+            func()
+        timings.append(Timing(label, [], len(captured.captured_queries)))
+    for _ in range(repeat):
+        for func, timing in zip((subject, baseline), timings, strict=True):
+            reset_queries()
+            start = time.perf_counter()
+            func()
+            timing.samples.append(time.perf_counter() - start)
+    return timings[0], timings[1]
+
+
 def raw_sql(sql: str, params: list | tuple = ()) -> Callable[[], list]:
     def run():
         with connection.cursor() as cursor:
