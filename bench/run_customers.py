@@ -258,7 +258,7 @@ def run(scale: float, repeat: int) -> bool:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--scale", type=float, default=1.0, help="fraction of the full sizes")
-    parser.add_argument("--repeat", type=int, default=50, help="timed requests per line")
+    parser.add_argument("--repeat", type=int, default=100, help="timed requests per line")
     args = parser.parse_args(argv)
     _prepare_database()
     _setup_django()
