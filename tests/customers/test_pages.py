@@ -202,6 +202,23 @@ def test_account_page_shows_score_contacts_timeline(data, client_for):
     assert f"/accounts/merge/?survivor={data.mine.pk}" in manager_view.content.decode()
 
 
+def test_the_timeline_names_who_logged_each_entry(data, client_for):
+    User.objects.filter(pk=data.org.rep_a.pk).update(first_name="明", last_name="李")
+    User.objects.filter(pk=data.org.sup_a.pk).update(first_name="Grace", last_name="Hopper")
+    InteractionFactory(account=data.mine, subject="Site visit", logged_by=data.org.sup_a)
+    content = client_for(data.org.rep_a).get(f"/accounts/{data.mine.pk}/").content.decode()
+    timeline = content[content.index('<ol class="timeline"') :]
+    entries = re.findall(r"<li class=\"timeline-[^\"]+\">.*?</li>", timeline, flags=re.S)
+    by_title = {
+        title: entry
+        for entry in entries
+        for title in ("Site visit", "Call about the quote")
+        if title in entry
+    }
+    assert "Grace Hopper" in by_title["Site visit"]
+    assert "李明" in by_title["Call about the quote"]
+
+
 def test_log_interaction_with_next_step_over_htmx(data, client_for):
     browser = client_for(data.org.rep_a)
     due = (timezone.localtime() + timedelta(days=2)).strftime("%Y-%m-%dT%H:%M")
