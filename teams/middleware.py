@@ -18,9 +18,8 @@ class UserLanguageMiddleware:
 
 
 class VisibilityMemoMiddleware:
-    """Remembers, for the length of one request, which teams each viewer manages
-    (teams.selectors.managed_team_paths), so asking costs one query per request however
-    often it is asked."""
+    """Remembers, for the length of one request, which teams each viewer manages, so the
+    visibility rule costs one query per request however often it is applied."""
 
     def __init__(self, get_response):
         self.get_response = get_response

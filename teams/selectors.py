@@ -7,6 +7,7 @@ members of every team they manage and of every team below those; an admin sees e
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from django.db import connection
 from django.db.models import Count, Q, QuerySet
 from django.db.models.expressions import RawSQL
 from django.shortcuts import get_object_or_404
@@ -14,9 +15,9 @@ from django.shortcuts import get_object_or_404
 from teams.filtersets import UserFilterSet
 from teams.models import Notification, Team, User
 
-# The teams each viewer manages, remembered for one request for the code that asks for them
-# (whether to show manager tools, which team scopes a report offers); the answer only changes
-# when a team is saved, which clears it. The rule itself reads them inside each statement.
+# The teams each viewer manages, remembered for one request: a page or endpoint applies the
+# rule several times (the list, its filters' choices, the pool), and the answer only changes
+# when a team is saved, which clears it.
 _managed_paths_memo: ContextVar[dict | None] = ContextVar("managed_paths_memo", default=None)
 
 
@@ -44,15 +45,12 @@ def managed_team_paths(user: User) -> list[str]:
     return list(memo[user.pk])
 
 
-def _managed_subtrees_sql() -> str:
-    """The ids of the teams in the subtrees that the user given as the parameter manages.
-    Read in the statement rather than beforehand, so applying the rule costs no query of its
-    own and always sees the teams as they are."""
-    team = Team._meta.db_table
+def _subtree_sql(paths: list[str]) -> tuple[str, list]:
+    """The condition on `t` (a team) of lying in the subtree of one of `paths`."""
+    like = connection.operators["startswith"]
     return (
-        f"SELECT sub.id FROM {team} sub JOIN {team} managed"
-        " ON substr(sub.path, 1, length(managed.path)) = managed.path"
-        " WHERE managed.manager_id = %s"
+        " OR ".join(f"t.path {like}" for _ in paths),
+        [connection.ops.prep_for_like_query(path) + "%" for path in paths],
     )
 
 
@@ -61,14 +59,19 @@ def visible_user_ids(user: User) -> RawSQL | None:
     filters (or, through its `sql` and `params`, for hand-written statements); None means all.
 
     Written as SQL because every read applies it: building and compiling it as a queryset
-    each time cost more than running it."""
+    each time cost more than running it. The managed teams' paths are read beforehand and
+    written in as constants: then PostgreSQL knows that a rep's set is one user and reads
+    their rows by index, where a join to the teams inside the statement made it guess half
+    of all users and scan every open deal for a rep's board."""
     if user.is_admin:
         return None
-    return RawSQL(
-        f"SELECT u.id FROM {User._meta.db_table} u"
-        f" WHERE u.id = %s OR u.team_id IN ({_managed_subtrees_sql()})",
-        [user.pk, user.pk],
-    )
+    paths = managed_team_paths(user)
+    sql, params = f"SELECT u.id FROM {User._meta.db_table} u WHERE u.id = %s", [user.pk]
+    if paths:
+        subtree, subtree_params = _subtree_sql(paths)
+        sql += f" OR u.team_id IN (SELECT t.id FROM {Team._meta.db_table} t WHERE {subtree})"
+        params += subtree_params
+    return RawSQL(sql, params)
 
 
 def visible_team_ids(user: User) -> RawSQL | None:
@@ -76,11 +79,16 @@ def visible_team_ids(user: User) -> RawSQL | None:
     as visible_user_ids gives users; None means all."""
     if user.is_admin:
         return None
-    return RawSQL(
-        f"SELECT t.id FROM {Team._meta.db_table} t"
-        f" WHERE t.id = %s OR t.id IN ({_managed_subtrees_sql()})",
-        [user.team_id, user.pk],
-    )
+    paths = managed_team_paths(user)
+    conditions, params = [], []
+    if user.team_id:
+        conditions, params = ["t.id = %s"], [user.team_id]
+    if paths:
+        subtree, subtree_params = _subtree_sql(paths)
+        conditions.append(subtree)
+        params += subtree_params
+    where = " OR ".join(conditions) or "1 = 0"
+    return RawSQL(f"SELECT t.id FROM {Team._meta.db_table} t WHERE {where}", params)
 
 
 def user_can_see(viewer: User, user: User) -> bool:
