@@ -18,7 +18,7 @@ def managed_team_reads(captured) -> int:
     return sum(
         1
         for query in captured.captured_queries
-        if query["sql"].startswith('SELECT "teams_team"."path"')
+        if query["sql"].startswith("SELECT path FROM teams_team")
     )
 
 
