@@ -10,7 +10,7 @@ from django.db import models
 from django.db.models import Q
 
 from customers import text
-from teams.querysets import VisibleQuerySet
+from teams.querysets import VisibleQuerySet, can_read
 
 
 def account_visibility_q(user, prefix: str = "") -> Q | None:
@@ -32,7 +32,7 @@ def account_visibility_sql(user, alias: str) -> tuple[str, list]:
     hand-written statement, with its parameters (soft deletion is the statement's own)."""
     from teams.selectors import visible_team_ids, visible_user_ids
 
-    if not _can_read(user):
+    if not can_read(user):
         return "1 = 0", []
     users = visible_user_ids(user)
     if users is None:
@@ -57,13 +57,9 @@ def _text_search_q(query: str) -> Q | None:
     return condition
 
 
-def _can_read(user) -> bool:
-    return bool(user and user.is_authenticated and user.is_active)
-
-
 class AccountQuerySet(VisibleQuerySet):
     def visible_to(self, user):
-        if not _can_read(user):
+        if not can_read(user):
             return self.none()
         q = account_visibility_q(user)
         return self if q is None else self.filter(q)
@@ -99,7 +95,7 @@ class AccountChildQuerySet(models.QuerySet):
     def visible_to(self, user, *, with_deleted_accounts: bool = False):
         """`with_deleted_accounts` keeps rows of soft-deleted accounts, for the tombstones
         that sync clients pull."""
-        if not _can_read(user):
+        if not can_read(user):
             return self.none()
         qs = self if with_deleted_accounts else self.filter(account__deleted_at__isnull=True)
         q = account_visibility_q(user, prefix="account__")
@@ -126,7 +122,7 @@ class FollowUpQuerySet(models.QuerySet):
     def visible_to(self, user):
         from teams.selectors import visible_user_ids
 
-        if not _can_read(user):
+        if not can_read(user):
             return self.none()
         qs = self.filter(account__deleted_at__isnull=True)
         q = account_visibility_q(user, prefix="account__")

@@ -34,6 +34,7 @@ from customers.models import (
 from customers.querysets import account_visibility_sql
 from salesmgmt.core.db import value_reader
 from teams.models import User, person_name
+from teams.querysets import can_read
 from teams.selectors import is_manager
 
 ACCOUNT_ROW_RELATED = ("owner", "industry", "region", "pool_team")
@@ -45,7 +46,7 @@ ACCOUNT_ROW_RELATED = ("owner", "industry", "region", "pool_team")
 def editable_accounts(user: User) -> QuerySet:
     """The accounts `user` may change: an admin all, a manager every account they see, a rep
     the accounts they own (pool accounts must be claimed first)."""
-    if not user.is_authenticated or not user.is_active:
+    if not can_read(user):
         return Account.objects.none()
     if user.is_admin:
         return Account.objects.all()

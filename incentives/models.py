@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from performance.models import Metric
 from pipeline.models import Deal, ProductCategory
 from teams.models import LadderLevel, Team, TimeStampedModel
-from teams.querysets import VisibleQuerySet
+from teams.querysets import VisibleQuerySet, can_read
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -626,7 +626,7 @@ class ContestQuerySet(models.QuerySet):
         creator; admins see all."""
         from teams.selectors import visible_user_ids
 
-        if not user.is_authenticated or not user.is_active:
+        if not can_read(user):
             return self.none()
         ids = visible_user_ids(user)
         if ids is None:
@@ -692,7 +692,7 @@ class AwardKind(models.TextChoices):
 class AwardQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Awards are public recognition: every signed-in user sees them."""
-        if not user.is_authenticated or not user.is_active:
+        if not can_read(user):
             return self.none()
         return self
 
@@ -761,7 +761,7 @@ class KudosQuerySet(models.QuerySet):
         and those the viewer gave."""
         from teams.selectors import visible_user_ids
 
-        if not user.is_authenticated or not user.is_active:
+        if not can_read(user):
             return self.none()
         ids = visible_user_ids(user)
         if ids is None:

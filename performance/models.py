@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Account, Industry
 from pipeline.models import ProductCategory
 from teams.models import Team, TimeStampedModel
-from teams.querysets import VisibleQuerySet
+from teams.querysets import VisibleQuerySet, can_read
 
 
 class PeriodType(models.TextChoices):
@@ -44,7 +44,7 @@ class TargetQuerySet(models.QuerySet):
         manage; a rep sees their own targets only."""
         from teams.selectors import managed_team_paths, visible_user_ids
 
-        if not user.is_authenticated or not user.is_active:
+        if not can_read(user):
             return self.none()
         ids = visible_user_ids(user)
         if ids is None:
@@ -304,7 +304,7 @@ class ReviewCycleQuerySet(models.QuerySet):
         is reviewed or reviews; admins see every cycle."""
         from teams.selectors import managed_team_paths
 
-        if not user.is_authenticated or not user.is_active:
+        if not can_read(user):
             return self.none()
         if user.is_admin:
             return self

@@ -7,6 +7,11 @@ Every model with an owner uses `VisibleQuerySet` (or a subclass) so that reads s
 from django.db import models
 
 
+def can_read(user) -> bool:
+    """Whether `user` may read anything at all: signed in and active."""
+    return bool(user and user.is_authenticated and user.is_active)
+
+
 class VisibleQuerySet(models.QuerySet):
     """Rows whose owner is in the set of users the viewer may see."""
 
@@ -15,7 +20,7 @@ class VisibleQuerySet(models.QuerySet):
     def visible_to(self, user):
         from teams.selectors import visible_user_ids
 
-        if not user.is_authenticated or not user.is_active:
+        if not can_read(user):
             return self.none()
         ids = visible_user_ids(user)
         if ids is None:
@@ -28,7 +33,7 @@ def visible_owner_sql(user, column: str) -> tuple[str, list]:
     hand-written statement, with its parameters."""
     from teams.selectors import visible_user_ids
 
-    if not user.is_authenticated or not user.is_active:
+    if not can_read(user):
         return "1 = 0", []
     ids = visible_user_ids(user)
     if ids is None:
@@ -44,7 +49,7 @@ class TeamQuerySet(models.QuerySet):
     def visible_to(self, user):
         from teams.selectors import visible_team_ids
 
-        if not user.is_authenticated or not user.is_active:
+        if not can_read(user):
             return self.none()
         ids = visible_team_ids(user)
         if ids is None:

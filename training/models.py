@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from performance.models import CriterionKind
 from teams.models import LadderLevel, TimeStampedModel
-from teams.querysets import VisibleQuerySet
+from teams.querysets import VisibleQuerySet, can_read
 
 
 class CareerTrack(models.TextChoices):
@@ -330,7 +330,7 @@ class PeopleVisibleQuerySet(models.QuerySet):
     def visible_to(self, user):
         from teams.selectors import visible_user_ids
 
-        if not user.is_authenticated or not user.is_active:
+        if not can_read(user):
             return self.none()
         ids = visible_user_ids(user)
         if ids is None:
