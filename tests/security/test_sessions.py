@@ -5,7 +5,9 @@ import re
 import pytest
 from django.conf import settings
 from django.contrib.sessions.backends.db import SessionStore
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
 from teams import services
@@ -44,6 +46,18 @@ def test_an_inactive_user_cannot_sign_in_or_get_a_token(org, client, api_client)
         "/api/v1/auth/token/", {"username": "rep_a", "password": PASSWORD}, format="json"
     )
     assert response.status_code == 400
+
+
+def test_a_token_signs_in_its_holder_with_one_read(org, api_client):
+    token = Token.objects.create(user=org.rep_a)
+    api_client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    with CaptureQueriesContext(connection) as queries:
+        response = api_client.get("/api/v1/users/me/")
+    assert response.status_code == 200
+    assert response.data["username"] == "rep_a"
+    assert response.data["role"] == org.rep_a.role and response.data["team"] == org.rep_a.team_id
+    token_reads = [q["sql"] for q in queries if "authtoken_token" in q["sql"]]
+    assert len(token_reads) == 1 and "teams_user" in token_reads[0]
 
 
 def test_a_deactivated_users_next_request_is_refused(org, api_client):
