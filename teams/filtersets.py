@@ -1,29 +1,55 @@
 """FilterSets shared by the browser lists and the API, and the mixins other apps reuse."""
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from teams.models import LadderLevel, Role, Team, User
 
 
+def _viewer(request) -> User | None:
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else None
+
+
+def _visible_users(request):
+    viewer = _viewer(request)
+    return User.objects.all() if viewer is None else User.objects.visible_to(viewer)
+
+
+def _visible_teams(request):
+    viewer = _viewer(request)
+    return Team.objects.all() if viewer is None else Team.objects.visible_to(viewer)
+
+
+def _fresh(queryset: QuerySet):
+    return lambda request: queryset.all()
+
+
 class VisibleChoicesFilterSet(django_filters.FilterSet):
     """Offers only the users and teams the requesting user may see as filter choices, so a
-    filter cannot be used to probe for records outside the visible set."""
+    filter cannot be used to probe for records outside the visible set.
 
-    def __init__(self, data=None, queryset=None, *, request=None, prefix=None):
-        super().__init__(data, queryset, request=request, prefix=prefix)
-        user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated:
-            return
-        for filter_ in self.filters.values():
+    Every choice filter's queryset becomes a function of the request, which django-filter
+    calls when it builds the filter's form field: a user or team filter gets the viewer's
+    visible set, any other a fresh copy of its queryset. (django-filter deep-copies every
+    filter for each request, and deep-copying a queryset cost more than the filtering.)"""
+
+    @classmethod
+    def get_filters(cls):
+        filters = super().get_filters()
+        for filter_ in filters.values():
             queryset = getattr(filter_, "queryset", None)
-            if queryset is None:
+            if not isinstance(queryset, QuerySet):
                 continue
             if queryset.model is User:
-                filter_.queryset = User.objects.visible_to(user)
+                filter_.queryset = _visible_users
             elif queryset.model is Team:
-                filter_.queryset = Team.objects.visible_to(user)
+                filter_.queryset = _visible_teams
+            else:
+                filter_.queryset = _fresh(queryset)
+            filter_.extra["queryset"] = filter_.queryset
+        return filters
 
 
 class UpdatedAfterFilterMixin(VisibleChoicesFilterSet):
