@@ -615,6 +615,20 @@ def _median_days(changes: QuerySet) -> dict[int, Decimal]:
     return {stage_id: sum(values) / len(values) for stage_id, values in middle.items()}
 
 
+def stage_flows_by_owner(
+    *, viewer: User | None, pipeline: Pipeline, start: date, end: date, scope: Scope
+) -> dict[int, dict[int, dict]]:
+    """Per deal owner and stage, the funnel's flows over the range (entered, advanced, lost,
+    exits and days in stage): the part of `funnel` that comparing people needs, without its
+    history, medians and stage totals."""
+    changes = _range_changes(pipeline, start, end).filter(_deal_q(viewer, scope, "deal__"))
+    return _flows(
+        _change_rows(changes, "deal__owner_id"),
+        stages_of(pipeline),
+        key=lambda row: row["deal__owner_id"],
+    )
+
+
 def funnel(
     *,
     viewer: User,

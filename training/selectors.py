@@ -16,7 +16,7 @@ from performance.models import CriterionKind, Metric, PeriodType, Review
 from performance.selectors import actuals_by_user, plain_targets
 from pipeline import selectors as pipeline_selectors
 from pipeline.models import Deal, Pipeline
-from teams.models import LadderLevel, Role, User
+from teams.models import LadderLevel, Role, Team, User
 from teams.selectors import is_manager
 from training.filtersets import (
     ArticleFilterSet,
@@ -489,12 +489,21 @@ def _share(part: int, whole: int) -> Decimal | None:
 
 
 def _funnel_scope(teams: list) -> pipeline_selectors.Scope:
-    """The narrowest funnel scope holding every given team: one of them when it holds the
-    others, otherwise the whole company."""
-    root = min(teams, key=lambda team: len(team.path))
-    if all(team.path.startswith(root.path) for team in teams):
-        return pipeline_selectors.Scope("team", team=root)
-    return pipeline_selectors.Scope("all")
+    """The narrowest funnel scope holding every given team: the subtree of their nearest
+    common team, or the whole company when they have none."""
+    paths = [team.path.strip("/").split("/") for team in teams]
+    common = []
+    for parts in zip(*paths, strict=False):
+        if len(set(parts)) > 1:
+            break
+        common.append(parts[0])
+    if not common:
+        return pipeline_selectors.Scope("all")
+    path = "/" + "/".join(common) + "/"
+    root = next((team for team in teams if team.path == path), None)
+    if root is None:
+        root = Team.objects.filter(path=path).first()
+    return pipeline_selectors.Scope("all" if root is None else "team", team=root)
 
 
 def funnel_gaps_by_user(users, today: dt.date | None = None) -> dict[int, list[dict]]:
@@ -512,46 +521,47 @@ def funnel_gaps_by_user(users, today: dt.date | None = None) -> dict[int, list[d
         return {}
     start, end = last_quarter(today or _today())
     # The team's figures are compared in aggregate only, whoever looks at the person.
-    funnel = pipeline_selectors.funnel(
+    flows = pipeline_selectors.stage_flows_by_owner(
         viewer=None,
         pipeline=pipeline,
         start=start,
         end=end,
         scope=_funnel_scope([person.team for person in people]),
     )
-    owners = {rep["user"]: rep for rep in funnel["reps"]}
     owner_paths = dict(
-        User.objects.filter(pk__in=list(owners), team__isnull=False).values_list("pk", "team__path")
+        User.objects.filter(pk__in=list(flows), team__isnull=False).values_list("pk", "team__path")
     )
     team_flows: dict[str, dict] = {}
     for path in {person.team.path for person in people}:
         sums = defaultdict(lambda: [0, 0])
         for owner_id, owner_path in owner_paths.items():
             if owner_path.startswith(path):
-                for row in owners[owner_id]["stages"]:
-                    sums[row["stage"]][0] += row["entered"]
-                    sums[row["stage"]][1] += row["advanced"]
+                for stage_id, flow in flows[owner_id].items():
+                    sums[stage_id][0] += flow["entered"]
+                    sums[stage_id][1] += flow["advanced"]
         team_flows[path] = {
             stage: _share(advanced, entered) for stage, (entered, advanced) in sums.items()
         }
 
     stages = [stage for stage in pipeline_selectors.stages_of(pipeline) if not stage.is_lost]
     following = {stage.pk: stages[index + 1] for index, stage in enumerate(stages[:-1])}
-    by_id = {stage.pk: stage for stage in stages}
     result = {}
     for person in people:
-        mine = owners.get(person.pk)
+        mine = flows.get(person.pk)
         if mine is None:
             continue
         team = team_flows[person.team.path]
         gaps = []
-        for row in mine["stages"]:
-            conversion, team_conversion = row["conversion"], team.get(row["stage"])
-            if conversion is None or team_conversion is None or row["entered"] < MIN_GAP_DEALS:
+        for stage in stages:
+            flow = mine.get(stage.pk)
+            if stage.is_won or flow is None or flow["entered"] < MIN_GAP_DEALS:
                 continue
-            if conversion > team_conversion - GAP_POINTS or row["stage"] not in following:
+            conversion = _share(flow["advanced"], flow["entered"])
+            team_conversion = team.get(stage.pk)
+            if conversion is None or team_conversion is None:
                 continue
-            stage = by_id[row["stage"]]
+            if conversion > team_conversion - GAP_POINTS or stage.pk not in following:
+                continue
             gaps.append(
                 {
                     "kind": "stage",

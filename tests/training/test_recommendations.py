@@ -19,6 +19,19 @@ from training.models import Enrollment
 pytestmark = pytest.mark.django_db
 
 
+def last_quarters_deals(owners_advancing: dict, path: list, last_step):
+    """Five deals of each owner last quarter, moved through the stages of `path`; as many
+    as the owner's number then move on to `last_step`."""
+    start, _end = selectors.last_quarter(timezone.localdate())
+    for owner, advancing in owners_advancing.items():
+        for index in range(5):
+            deal = new_deal(owner, "1000", at(start + dt.timedelta(days=1)))
+            for offset, stage in enumerate(path, start=2):
+                move(deal, stage, at(start + dt.timedelta(days=offset)))
+            if index < advancing:
+                move(deal, last_step, at(start + dt.timedelta(days=len(path) + 2)))
+
+
 @pytest.fixture
 def funnel_gap(org, stages):
     """Last quarter in east_b (rep_b and a teammate): demo to proposal.
@@ -30,15 +43,7 @@ def funnel_gap(org, stages):
     from tests.factories import RepFactory
 
     mate = RepFactory(username="mate_b", team=org.east_b)
-    start, _end = selectors.last_quarter(timezone.localdate())
-    day = lambda n: at(start + dt.timedelta(days=n))  # noqa: E731
-    for owner, advancing in ((org.rep_b, 1), (mate, 4)):
-        for index in range(5):
-            deal = new_deal(owner, "1000", day(1))
-            move(deal, stages["N"], day(2))
-            move(deal, stages["D"], day(3))
-            if index < advancing:
-                move(deal, stages["P"], day(5))
+    last_quarters_deals({org.rep_b: 1, mate: 4}, [stages["N"], stages["D"]], stages["P"])
     return mate
 
 
@@ -66,6 +71,26 @@ def test_a_completed_course_disappears_and_an_open_one_shows_its_enrollment(
     assert enrollment.status == Enrollment.Status.ASSIGNED
     services.enrollment_complete(by=org.rep_b, enrollment=enrollment)
     assert selectors.recommendations(user=org.rep_b) == []
+
+
+def test_people_of_sibling_teams_are_each_held_to_their_own_team(org, stages, funnel_gap):
+    """East A repeats East B's pattern at needs analysis to demo: rep_a 1 of 5 (20%), a
+    teammate 5 of 5 (100%), the team 60%. Asked together, each person is held to their own
+    team, and neither team's deals count for the other."""
+    from tests.factories import RepFactory
+
+    mate = RepFactory(username="mate_a", team=org.east_a)
+    last_quarters_deals({org.rep_a: 1, mate: 5}, [stages["N"]], stages["D"])
+    with override("en"):
+        gaps = selectors.funnel_gaps_by_user([org.rep_a, org.rep_b, mate, funnel_gap])
+    assert [gap["reason"] for gap in gaps[org.rep_a.pk]] == [
+        "Your Needs analysis to Demo conversion is 20% against the team's 60% last quarter."
+    ]
+    assert [gap["reason"] for gap in gaps[org.rep_b.pk]] == [
+        "Your Demo to Proposal and negotiation conversion is 20% against the team's 50% last "
+        "quarter."
+    ]
+    assert gaps[mate.pk] == gaps[funnel_gap.pk] == []
 
 
 def test_too_few_deals_make_no_gap(org, stages):
