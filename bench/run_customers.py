@@ -176,35 +176,40 @@ def run(scale: float, repeat: int) -> bool:
         )
         results.append(report(f"{title} (p{page})", subject, baseline, target_ratio=TARGET_RATIO))
 
-    # The same entries as the API, with every field it returns (who by, and each kind's
-    # detail): the account's visibility checked, then its interactions, follow-ups, events
-    # and the stage changes of the deals on it that the viewer sees.
+    # The same entries as the API, with every field it returns (who by, with their name,
+    # and each kind's detail, an interaction's contact among them): the account's
+    # visibility checked, then its interactions, follow-ups, events and the stage changes
+    # of the deals on it that the viewer sees.
     visible_deal = (
         "d.owner_id IN (SELECT u.id FROM teams_user u JOIN teams_team t ON t.id = u.team_id "
         "WHERE t.path LIKE %s)"
     )
     timeline_sql = (
-        "SELECT * FROM ((SELECT 'interaction' AS kind, x.id, x.occurred_at AS at, "
+        "SELECT entries.*, w.username, w.first_name, w.last_name FROM ("
+        "(SELECT 'interaction' AS kind, x.id, x.occurred_at AS at, "
         "x.subject AS title, x.logged_by_id AS by_id, x.kind AS type, x.outcome AS state, "
-        "x.summary AS body, x.next_step, NULL::integer AS priority, NULL::text AS detail, "
-        "NULL::bigint AS deal_id, NULL::varchar AS from_stage, NULL::varchar AS to_stage, "
-        "NULL::numeric AS amount FROM customers_interaction x "
+        "x.summary AS body, x.next_step, c.name AS contact_name, NULL::integer AS priority, "
+        "NULL::text AS detail, NULL::bigint AS deal_id, NULL::varchar AS from_stage, "
+        "NULL::varchar AS to_stage, NULL::numeric AS amount FROM customers_interaction x "
+        "LEFT JOIN customers_contact c ON c.id = x.contact_id "
         "WHERE x.account_id = %s AND x.deleted_at IS NULL ORDER BY x.occurred_at DESC LIMIT 100) "
         "UNION ALL (SELECT 'follow_up', f.id, f.due_at, f.title, f.assignee_id, NULL, f.status, "
-        "f.note, NULL, f.priority, NULL, NULL, NULL, NULL, NULL FROM customers_followup f "
+        "f.note, NULL, NULL, f.priority, NULL, NULL, NULL, NULL, NULL FROM customers_followup f "
         "WHERE f.account_id = %s ORDER BY f.due_at DESC LIMIT 100) "
         "UNION ALL (SELECT 'event', e.id, e.created_at, NULL, e.actor_id, e.kind, NULL, NULL, "
-        "NULL, NULL, e.detail::text, NULL, NULL, NULL, NULL FROM customers_accountevent e "
+        "NULL, NULL, NULL, e.detail::text, NULL, NULL, NULL, NULL "
+        "FROM customers_accountevent e "
         "WHERE e.account_id = %s ORDER BY e.created_at DESC LIMIT 100) "
         "UNION ALL (SELECT 'deal', sc.id, sc.changed_at, d.name, sc.changed_by_id, sc.kind, "
-        "NULL, NULL, NULL, NULL, NULL, d.id, fs.name, ts.name, d.amount "
+        "NULL, NULL, NULL, NULL, NULL, NULL, d.id, fs.name, ts.name, d.amount "
         "FROM pipeline_stagechange sc JOIN pipeline_deal d ON d.id = sc.deal_id "
         "LEFT JOIN pipeline_stage fs ON fs.id = sc.from_stage_id "
         "JOIN pipeline_stage ts ON ts.id = sc.to_stage_id "
         f"WHERE d.account_id = %s AND d.deleted_at IS NULL AND {visible_deal} "
         "ORDER BY sc.changed_at DESC LIMIT 100)) entries "
+        "LEFT JOIN teams_user w ON w.id = entries.by_id "
         f"WHERE EXISTS (SELECT 1 FROM customers_account a WHERE a.id = %s "
-        f"AND a.deleted_at IS NULL AND {visible}) ORDER BY at DESC LIMIT 100"
+        f"AND a.deleted_at IS NULL AND {visible}) ORDER BY entries.at DESC LIMIT 100"
     )
     timeline_params = [account_id] * 4 + [like, account_id, like, like]
     timeline_path = f"/api/v1/accounts/{account_id}/timeline/"

@@ -351,13 +351,14 @@ def _interaction_branch(viewer: User, account_id: int, limit: int) -> tuple[str,
 
 def _interaction_entry(row: dict) -> TimelineEntry:
     outcome = row["state"] or ""
+    contact_name = row["contact_name"] or ""
     return timeline_entry(
         row,
         label=_choice_label(Interaction.Kind, row["type"]),
         title=row["title"],
         state=outcome,
         state_label=_choice_label(Interaction.Outcome, outcome),
-        contact_name=row["contact_name"] or "",
+        contact_name=contact_name,
         text=row["body"],
         next_step=row["next_step"],
         next_step_due=_moment(row["due"]),
@@ -366,6 +367,7 @@ def _interaction_entry(row: dict) -> TimelineEntry:
             "outcome": outcome,
             "summary": row["body"],
             "next_step": row["next_step"],
+            "contact_name": contact_name,
         },
     )
 

@@ -285,8 +285,9 @@ class ScoreSerializer(serializers.Serializer):
 
 
 class TimelineEntrySerializer(serializers.Serializer):
-    """One timeline entry (customers.selectors.TimelineEntry). `detail` holds the kind's own
-    facts: an interaction's type, outcome, summary and next step; a follow-up's status,
+    """One timeline entry (customers.selectors.TimelineEntry): who it is by as an id and a
+    name, as a list row names its owner. `detail` holds the kind's own facts: an
+    interaction's type, outcome, summary, next step and contact; a follow-up's status,
     priority and note; an event's type and details; a deal change's label, deal, stages and
     amount. Written out by hand, since a timeline has many entries."""
 
@@ -295,6 +296,7 @@ class TimelineEntrySerializer(serializers.Serializer):
     id = serializers.IntegerField()
     title = serializers.CharField()
     by = serializers.IntegerField(allow_null=True)
+    by_name = serializers.CharField()
     detail = serializers.DictField()
 
     def to_representation(self, entry):
@@ -304,6 +306,7 @@ class TimelineEntrySerializer(serializers.Serializer):
             "id": entry.id,
             "title": entry.title,
             "by": entry.by,
+            "by_name": entry.by_name,
             "detail": entry.detail,
         }
 

@@ -384,9 +384,11 @@ def test_the_timeline_describes_each_entry_newest_first(data):
     followup, reassigned, visit = rows
     assert followup["title"] == data.mine_followup.title
     assert followup["by"] == data.org.rep_a.pk
+    assert followup["by_name"] == data.org.rep_a.display_name
     assert followup["detail"] == {"status": "open", "priority": 2, "note": "Bring samples"}
     assert reassigned["title"] == "Reassigned"
     assert reassigned["by"] == data.org.sup_a.pk
+    assert reassigned["by_name"] == data.org.sup_a.display_name
     assert reassigned["detail"] == {
         "type": "reassigned",
         "from": data.org.rep_b.pk,
@@ -400,6 +402,7 @@ def test_the_timeline_describes_each_entry_newest_first(data):
         "outcome": "positive",
         "summary": "Walked the line",
         "next_step": "Send quote",
+        "contact_name": data.mine_contact.name,
     }
 
 
