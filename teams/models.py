@@ -75,6 +75,11 @@ class Team(TimeStampedModel):
     def __str__(self):
         return self.name
 
+    @property
+    def line_ids(self) -> list[int]:
+        """The ids of the team's line, from the root of the tree down to the team itself."""
+        return [int(part) for part in self.path.strip("/").split("/") if part]
+
     def clean(self):
         if self.pk and self.parent_id:
             if self.parent_id == self.pk:

@@ -166,9 +166,8 @@ def manager_of(user: User) -> User | None:
     """The person the user reports to: the nearest manager above them in the tree."""
     if not user.team_id:
         return None
-    ancestor_ids = [int(part) for part in user.team.path.strip("/").split("/") if part]
     ancestors = (
-        Team.objects.filter(pk__in=ancestor_ids, manager__isnull=False)
+        Team.objects.filter(pk__in=user.team.line_ids, manager__isnull=False)
         .exclude(manager_id=user.pk)
         .select_related("manager")
         .order_by("-depth")

@@ -5,6 +5,7 @@ Every list starts from `visible_to(viewer)`."""
 import datetime as dt
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
+from itertools import takewhile
 
 from django.db.models import Count, Max, OuterRef, Prefetch, Q, QuerySet, Subquery
 from django.shortcuts import get_object_or_404
@@ -491,18 +492,13 @@ def _share(part: int, whole: int) -> Decimal | None:
 def _funnel_scope(teams: list) -> pipeline_selectors.Scope:
     """The narrowest funnel scope holding every given team: the subtree of their nearest
     common team, or the whole company when they have none."""
-    paths = [team.path.strip("/").split("/") for team in teams]
-    common = []
-    for parts in zip(*paths, strict=False):
-        if len(set(parts)) > 1:
-            break
-        common.append(parts[0])
+    levels = zip(*(team.line_ids for team in teams), strict=False)
+    common = [ids[0] for ids in takewhile(lambda ids: len(set(ids)) == 1, levels)]
     if not common:
         return pipeline_selectors.Scope("all")
-    path = "/" + "/".join(common) + "/"
-    root = next((team for team in teams if team.path == path), None)
+    root = next((team for team in teams if team.pk == common[-1]), None)
     if root is None:
-        root = Team.objects.filter(path=path).first()
+        root = Team.objects.filter(pk=common[-1]).first()
     return pipeline_selectors.Scope("all" if root is None else "team", team=root)
 
 
